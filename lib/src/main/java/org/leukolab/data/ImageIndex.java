@@ -1,0 +1,453 @@
+package org.leukolab.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.leukolab.notebook.Rich;
+import org.leukolab.notebook.Tables;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * The images of a folder-per-class dataset, as typed records and as a Tablesaw table
+ * ({@code path, label, split, source, format, width, height, channels, bytes}).
+ *
+ * <p>Two layouts are understood: {@code <root>/<class>/<image>} (no splits; every image gets split
+ * {@value ImageRecord#NO_SPLIT}) and {@code <root>/<split>/<class>/<image>}. Bad files are expected:
+ * each is checked by its content ({@link ImageFileCheck}) and, if unusable, skipped and listed in
+ * {@link #issues()}, never dropped silently. A folder that fits neither layout stops the scan with a
+ * {@link DatasetException.Layout} that says what was found and what was expected.
+ *
+ * <p>Records are kept sorted (split, label, file name), so every derived subset and split is the
+ * same on every machine for the same seed. The class list (and so each label's index) is fixed at
+ * scan time and carried into every subset, so label indices agree across splits.
+ */
+public final class ImageIndex implements Rich {
+    /** File name extensions treated as images (case-insensitive). */
+    public static final Set<String> IMAGE_EXTENSIONS =
+            Set.of("jpg", "jpeg", "png", "bmp", "gif", "tif", "tiff", "webp");
+
+    private final String name;
+    private final Path root;
+    private final List<ImageRecord> records;
+    private final List<String> classes;
+    private final DataIssues issues;
+
+    ImageIndex(String name, Path root, List<ImageRecord> records, List<String> classes, DataIssues issues) {
+        this.name = name;
+        this.root = root;
+        this.records = List.copyOf(records);
+        this.classes = List.copyOf(classes);
+        this.issues = issues;
+    }
+
+    // ------------------------------------------------------------------------------------- scanning
+
+    /** Indexes the dataset under {@code root}, detecting its layout; {@code source} names the dataset. */
+    public static ImageIndex scan(Path root, String source) {
+        return scan(root, source, List.of());
+    }
+
+    /**
+     * Indexes the dataset under {@code root} and checks that each of {@code expectedSplits} is there
+     * (an empty list: no expectation).
+     */
+    public static ImageIndex scan(Path root, String source, List<String> expectedSplits) {
+        Path r = root.toAbsolutePath().normalize();
+        if (!Files.isDirectory(r)) {
+            throw new DatasetException.Missing(r + " is not a folder" + (Files.exists(r) ? "" : " (it does not exist)")
+                    + ". Point the index at the folder that holds the class (or split) folders.");
+        }
+        DataIssues issues = new DataIssues(r);
+        List<Path> subdirs = children(r).stream().filter(Files::isDirectory).filter(p -> !hidden(p)).toList();
+        List<Path> rootImages = children(r).stream().filter(Files::isRegularFile).filter(ImageIndex::hasImageExtension).toList();
+
+        Map<Path, String> kinds = new LinkedHashMap<>();
+        for (Path d : subdirs) {
+            kinds.put(d, folderKind(d));
+        }
+        Set<String> voted = kinds.values().stream().filter(k -> !k.equals("empty")).collect(Collectors.toCollection(TreeSet::new));
+        if (!rootImages.isEmpty() || voted.size() != 1 || voted.contains("mixed")) {
+            throw new DatasetException.Layout(layoutMessage(r, rootImages, kinds));
+        }
+        boolean splitLayout = voted.contains("split");
+        if (!expectedSplits.isEmpty() && !splitLayout) {
+            throw new DatasetException.Layout(r + ": expected split folders " + expectedSplits
+                    + " but the class folders are directly under it (" + names(subdirs) + ").");
+        }
+        if (splitLayout) {
+            Set<String> present = subdirs.stream().map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+            List<String> missing = expectedSplits.stream().filter(s -> !present.contains(s)).toList();
+            if (!missing.isEmpty()) {
+                throw new DatasetException.Layout(r + ": split folder(s) " + missing + " missing; found "
+                        + names(subdirs) + ". The copy is incomplete: fetch the dataset again.");
+            }
+        }
+
+        List<Path[]> classFolders = new ArrayList<>(); // {split folder or null, class folder}
+        for (Path d : subdirs) {
+            if (splitLayout) {
+                List<Path> inner = children(d).stream().filter(Files::isDirectory).filter(p -> !hidden(p)).toList();
+                if (inner.isEmpty()) {
+                    issues.add(new DataIssue(d, DataIssue.Kind.EMPTY_CLASS_FOLDER, "split folder without class folders", "ignored"));
+                }
+                children(d).stream().filter(Files::isRegularFile).forEach(f -> issues.add(new DataIssue(f,
+                        DataIssue.Kind.NOT_IMAGE_FILE, "a file directly in a split folder (images belong in class folders)", "ignored")));
+                inner.forEach(c -> classFolders.add(new Path[] {d, c}));
+            } else {
+                classFolders.add(new Path[] {null, d});
+            }
+        }
+
+        List<ImageRecord> records = Collections.synchronizedList(new ArrayList<>());
+        for (Path[] sc : classFolders) {
+            String split = sc[0] == null ? ImageRecord.NO_SPLIT : sc[0].getFileName().toString();
+            String label = sc[1].getFileName().toString();
+            List<Path> files = children(sc[1]);
+            List<Path> candidates = new ArrayList<>();
+            for (Path f : files) {
+                if (Files.isDirectory(f)) {
+                    issues.add(new DataIssue(f, DataIssue.Kind.NOT_IMAGE_FILE,
+                            "a folder inside a class folder; its contents are not indexed", "ignored"));
+                } else if (!hasImageExtension(f)) {
+                    issues.add(new DataIssue(f, DataIssue.Kind.NOT_IMAGE_FILE,
+                            "not an image file name (extension not one of " + new TreeSet<>(IMAGE_EXTENSIONS) + ")", "ignored"));
+                } else {
+                    candidates.add(f);
+                }
+            }
+            int before = records.size();
+            candidates.parallelStream().forEach(f -> {
+                ImageFileCheck.Result c = ImageFileCheck.inspect(f);
+                if (c.ok()) {
+                    records.add(new ImageRecord(f, label, split, source, c.format(), c.width(), c.height(), c.channels(), c.bytes()));
+                } else {
+                    issues.add(DataIssue.skipped(f, kindOf(c), c.problem()));
+                }
+            });
+            if (records.size() == before) {
+                issues.add(new DataIssue(sc[1], DataIssue.Kind.EMPTY_CLASS_FOLDER,
+                        "class folder '" + label + "'" + (sc[0] == null ? "" : " of split " + split) + " holds no usable image", "ignored"));
+            }
+        }
+        if (records.isEmpty()) {
+            throw new DatasetException.Layout(r + ": no usable image found. " + issues.summary(10));
+        }
+        List<ImageRecord> sorted = new ArrayList<>(records);
+        sorted.sort(ORDER);
+        List<String> classes = sorted.stream().map(ImageRecord::label).distinct().sorted().toList();
+        return new ImageIndex(source, r, sorted, classes, issues);
+    }
+
+    private static final Comparator<ImageRecord> ORDER = Comparator.comparing(ImageRecord::split)
+            .thenComparing(ImageRecord::label).thenComparing(ImageRecord::fileName);
+
+    private static DataIssue.Kind kindOf(ImageFileCheck.Result c) {
+        String p = c.problem();
+        if (p.startsWith("empty")) {
+            return DataIssue.Kind.EMPTY_FILE;
+        }
+        if (p.startsWith("truncated")) {
+            return DataIssue.Kind.TRUNCATED;
+        }
+        if (p.startsWith("cannot be read")) {
+            return DataIssue.Kind.UNREADABLE;
+        }
+        return DataIssue.Kind.NOT_AN_IMAGE;
+    }
+
+    /** "class" (holds image files), "split" (holds folders that hold files), "empty" or "mixed". */
+    private static String folderKind(Path d) {
+        List<Path> kids = children(d);
+        boolean images = kids.stream().anyMatch(p -> Files.isRegularFile(p) && hasImageExtension(p));
+        boolean folders = kids.stream().anyMatch(p -> Files.isDirectory(p) && !hidden(p));
+        if (images && folders) {
+            return "mixed";
+        }
+        return images ? "class" : folders ? "split" : "empty";
+    }
+
+    private static String layoutMessage(Path r, List<Path> rootImages, Map<Path, String> kinds) {
+        StringBuilder sb = new StringBuilder(r + ": cannot tell this dataset's layout. Expected either "
+                + "<root>/<class>/<images> or <root>/<split>/<class>/<images>. Found:");
+        if (!rootImages.isEmpty()) {
+            sb.append(" ").append(rootImages.size()).append(" image file(s) directly in the root (e.g. ")
+              .append(rootImages.get(0).getFileName()).append(");");
+        }
+        Map<String, List<String>> byKind = new TreeMap<>();
+        kinds.forEach((p, k) -> byKind.computeIfAbsent(k, x -> new ArrayList<>()).add(p.getFileName().toString()));
+        byKind.forEach((k, v) -> sb.append(" ").append(switch (k) {
+            case "class" -> "folders holding images";
+            case "split" -> "folders holding sub-folders";
+            case "mixed" -> "folders holding both images and sub-folders";
+            default -> "empty folders";
+        }).append(": ").append(v).append(";"));
+        if (kinds.isEmpty() && rootImages.isEmpty()) {
+            sb.append(" nothing (the folder is empty).");
+        }
+        return sb.toString();
+    }
+
+    private static List<Path> children(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean hidden(Path p) {
+        return p.getFileName().toString().startsWith(".");
+    }
+
+    static boolean hasImageExtension(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot >= 0 && IMAGE_EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    private static String names(List<Path> ps) {
+        return ps.stream().map(p -> p.getFileName().toString()).toList().toString();
+    }
+
+    // ------------------------------------------------------------------------------------- access
+
+    /** The dataset (and subset) name, e.g. {@code blood-cells/TRAIN}. */
+    public String name() {
+        return name;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public List<ImageRecord> records() {
+        return records;
+    }
+
+    public ImageRecord get(int i) {
+        return records.get(i);
+    }
+
+    public int size() {
+        return records.size();
+    }
+
+    /** Class names in label-index order. */
+    public List<String> classes() {
+        return classes;
+    }
+
+    /** Problems met while scanning (skipped files, ignored folders). */
+    public DataIssues issues() {
+        return issues;
+    }
+
+    /** The split names present, in sorted order. */
+    public List<String> splits() {
+        return records.stream().map(ImageRecord::split).distinct().sorted().toList();
+    }
+
+    /** Label index of each record, following {@link #classes()}. */
+    public int[] labels() {
+        Map<String, Integer> idx = new LinkedHashMap<>();
+        for (int i = 0; i < classes.size(); i++) {
+            idx.put(classes.get(i), i);
+        }
+        return records.stream().mapToInt(r -> idx.get(r.label())).toArray();
+    }
+
+    /** The images of one split; a {@link DatasetException.NoSuchSplit} naming the splits there are if absent. */
+    public ImageIndex split(String split) {
+        List<ImageRecord> sub = records.stream().filter(r -> r.split().equals(split)).toList();
+        if (sub.isEmpty()) {
+            throw new DatasetException.NoSuchSplit(name + " has no split '" + split + "'; its splits are " + splits()
+                    + (splits().equals(List.of(ImageRecord.NO_SPLIT))
+                       ? " (this dataset ships without splits: make one with stratifiedSplit or randomSplit)" : ""));
+        }
+        return derive(name + "/" + split, sub);
+    }
+
+    /** The records matching {@code keep}, under a new name. */
+    public ImageIndex filter(String newName, Predicate<ImageRecord> keep) {
+        return derive(newName, records.stream().filter(keep).toList());
+    }
+
+    /** This index and others as one (for example two datasets with the same classes). */
+    public ImageIndex concat(String newName, ImageIndex... others) {
+        List<ImageRecord> all = new ArrayList<>(records);
+        Set<String> cls = new TreeSet<>(classes);
+        for (ImageIndex o : others) {
+            all.addAll(o.records);
+            cls.addAll(o.classes);
+        }
+        all.sort(ORDER);
+        DataIssues merged = new DataIssues(null);
+        merged.addAll(issues);
+        for (ImageIndex o : others) {
+            merged.addAll(o.issues);
+        }
+        return new ImageIndex(newName, root, all, new ArrayList<>(cls), merged);
+    }
+
+    private ImageIndex derive(String newName, List<ImageRecord> sub) {
+        return new ImageIndex(newName, root, sub, classes, issues);
+    }
+
+    // ------------------------------------------------------------------------------------- splits
+
+    /** Two disjoint parts of an index. */
+    public record Split(ImageIndex train, ImageIndex validation) {}
+
+    /**
+     * A random split (every record equally likely to land in validation), reproducible from the seed:
+     * the records, in their sorted order, are shuffled with {@code java.util.Random(seed)}; the first
+     * {@code round(trainFraction * n)} go to train. This is the kind of split report 002 used.
+     */
+    public Split randomSplit(double trainFraction, long seed) {
+        checkFraction(trainFraction);
+        List<Integer> order = shuffled(records.size(), seed);
+        int nTrain = (int) Math.round(trainFraction * records.size());
+        return splitBy(order.subList(0, nTrain), order.subList(nTrain, order.size()));
+    }
+
+    /**
+     * A stratified split: each class is shuffled on its own (seeded) and divided in the same
+     * proportion, so both parts keep the class balance.
+     */
+    public Split stratifiedSplit(double trainFraction, long seed) {
+        checkFraction(trainFraction);
+        List<Integer> train = new ArrayList<>();
+        List<Integer> val = new ArrayList<>();
+        Random rnd = new Random(seed);
+        for (List<Integer> members : byClass().values()) {
+            List<Integer> m = new ArrayList<>(members);
+            Collections.shuffle(m, rnd);
+            int nTrain = (int) Math.round(trainFraction * m.size());
+            train.addAll(m.subList(0, nTrain));
+            val.addAll(m.subList(nTrain, m.size()));
+        }
+        return splitBy(train, val);
+    }
+
+    /** At most {@code perClass} images of each class, chosen at random (seeded); for quick runs. */
+    public ImageIndex stratifiedSample(int perClass, long seed) {
+        if (perClass <= 0) {
+            throw new IllegalArgumentException("perClass must be positive, got " + perClass);
+        }
+        Random rnd = new Random(seed);
+        List<ImageRecord> keep = new ArrayList<>();
+        for (List<Integer> members : byClass().values()) {
+            List<Integer> m = new ArrayList<>(members);
+            Collections.shuffle(m, rnd);
+            m.subList(0, Math.min(perClass, m.size())).forEach(i -> keep.add(records.get(i)));
+        }
+        keep.sort(ORDER);
+        return derive(name + " (" + perClass + "/class sample)", keep);
+    }
+
+    private Map<String, List<Integer>> byClass() {
+        Map<String, List<Integer>> m = new TreeMap<>();
+        for (int i = 0; i < records.size(); i++) {
+            m.computeIfAbsent(records.get(i).label(), k -> new ArrayList<>()).add(i);
+        }
+        return m;
+    }
+
+    private static List<Integer> shuffled(int n, long seed) {
+        List<Integer> order = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, new Random(seed));
+        return order;
+    }
+
+    private Split splitBy(List<Integer> trainIdx, List<Integer> valIdx) {
+        List<ImageRecord> tr = trainIdx.stream().sorted().map(records::get).toList();
+        List<ImageRecord> va = valIdx.stream().sorted().map(records::get).toList();
+        return new Split(derive(name + " [train]", tr), derive(name + " [validation]", va));
+    }
+
+    private static void checkFraction(double f) {
+        if (!(f > 0 && f < 1)) {
+            throw new IllegalArgumentException("train fraction must be strictly between 0 and 1, got " + f);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- tables
+
+    /** One row per image. Paths are relative to {@link #root()}. */
+    public Table table() {
+        return Table.create(name,
+                StringColumn.create("path", records.stream().map(r -> relative(r.path())).toList()),
+                StringColumn.create("label", records.stream().map(ImageRecord::label).toList()),
+                StringColumn.create("split", records.stream().map(ImageRecord::split).toList()),
+                StringColumn.create("source", records.stream().map(ImageRecord::source).toList()),
+                StringColumn.create("format", records.stream().map(r -> r.format().name()).toList()),
+                IntColumn.create("width", records.stream().mapToInt(ImageRecord::width).toArray()),
+                IntColumn.create("height", records.stream().mapToInt(ImageRecord::height).toArray()),
+                IntColumn.create("channels", records.stream().mapToInt(ImageRecord::channels).toArray()),
+                LongColumn.create("bytes", records.stream().mapToLong(ImageRecord::bytes).toArray()));
+    }
+
+    /** Images per class (rows) and split (columns), with a total column. */
+    public Table classCounts() {
+        List<String> splits = splits();
+        Table t = Table.create(name + ": images per class");
+        t.addColumns(StringColumn.create("label", classes));
+        Map<String, Map<String, Integer>> counts = new TreeMap<>();
+        for (ImageRecord r : records) {
+            counts.computeIfAbsent(r.split(), k -> new TreeMap<>()).merge(r.label(), 1, Integer::sum);
+        }
+        int[] total = new int[classes.size()];
+        for (String s : splits) {
+            int[] col = new int[classes.size()];
+            for (int i = 0; i < classes.size(); i++) {
+                col[i] = counts.getOrDefault(s, Map.of()).getOrDefault(classes.get(i), 0);
+                total[i] += col[i];
+            }
+            t.addColumns(IntColumn.create(s, col));
+        }
+        if (splits.size() > 1) {
+            t.addColumns(IntColumn.create("total", total));
+        }
+        return t;
+    }
+
+    private String relative(Path p) {
+        return p.startsWith(root) ? root.relativize(p).toString() : p.toString();
+    }
+
+    @Override
+    public String toString() {
+        Set<String> splits = new LinkedHashSet<>(splits());
+        return String.format(Locale.ROOT, "%s: %d images, %d classes %s, splits %s; %s", name, size(),
+                classes.size(), classes, splits, issues.isEmpty() ? "no problems found"
+                        : issues.all().size() + " issue(s): " + issues.summary(0));
+    }
+
+    @Override
+    public Map<String, Object> mimeBundle() {
+        return Map.of("text/plain", toString() + "\n" + classCounts().print(),
+                "text/html", "<p>" + Tables.escape(toString()) + "</p>" + Tables.html(classCounts(), 0));
+    }
+}

@@ -1,0 +1,216 @@
+package org.leukolab.evaluation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.leukolab.notebook.Rich;
+import org.leukolab.notebook.Tables;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Accuracy; per-class precision, recall, F1 and support; macro and weighted averages — the usual
+ * classification report, computed from a {@link ConfusionMatrix}.
+ *
+ * <p>Where a ratio has a zero denominator (a class never predicted has no precision; a class absent
+ * from the labels has no recall) it is reported as 0, as scikit-learn does by default, and
+ * {@link #undefined()} lists those cases so they are not mistaken for measured zeros.
+ */
+public final class ClassificationReport implements Rich {
+    private final ConfusionMatrix cm;
+    private final String title;
+
+    private ClassificationReport(ConfusionMatrix cm, String title) {
+        this.cm = cm;
+        this.title = title;
+    }
+
+    public static ClassificationReport of(int[] actual, int[] predicted, List<String> classes) {
+        return new ClassificationReport(ConfusionMatrix.of(actual, predicted, classes), "classification report");
+    }
+
+    public static ClassificationReport of(ConfusionMatrix cm) {
+        return new ClassificationReport(cm, "classification report");
+    }
+
+    /** From class probabilities (or scores) {@code [n, classes]}: the prediction is the arg-max. */
+    public static ClassificationReport fromScores(INDArray scores, int[] actual, List<String> classes) {
+        return of(actual, argMax(scores), classes);
+    }
+
+    /** Row-wise arg-max of a {@code [n, k]} matrix. */
+    public static int[] argMax(INDArray scores) {
+        return scores.argMax(1).toIntVector();
+    }
+
+    /** The same numbers under a title (shown in tables and text). */
+    public ClassificationReport titled(String newTitle) {
+        return new ClassificationReport(cm, newTitle);
+    }
+
+    public String title() {
+        return title;
+    }
+
+    public ConfusionMatrix confusion() {
+        return cm;
+    }
+
+    public List<String> classes() {
+        return cm.classes();
+    }
+
+    public double accuracy() {
+        long n = cm.total();
+        return n == 0 ? 0 : (double) cm.correct() / n;
+    }
+
+    public double precision(int c) {
+        long p = cm.predictedCount(c);
+        return p == 0 ? 0 : (double) cm.count(c, c) / p;
+    }
+
+    public double recall(int c) {
+        long a = cm.actualCount(c);
+        return a == 0 ? 0 : (double) cm.count(c, c) / a;
+    }
+
+    public double f1(int c) {
+        double p = precision(c);
+        double r = recall(c);
+        return p + r == 0 ? 0 : 2 * p * r / (p + r);
+    }
+
+    public long support(int c) {
+        return cm.actualCount(c);
+    }
+
+    public double macroPrecision() {
+        return macro(this::precision);
+    }
+
+    public double macroRecall() {
+        return macro(this::recall);
+    }
+
+    public double macroF1() {
+        return macro(this::f1);
+    }
+
+    public double weightedPrecision() {
+        return weighted(this::precision);
+    }
+
+    public double weightedRecall() {
+        return weighted(this::recall);
+    }
+
+    public double weightedF1() {
+        return weighted(this::f1);
+    }
+
+    /** Per-class ratios that were reported as 0 because their denominator was 0. */
+    public List<String> undefined() {
+        List<String> out = new ArrayList<>();
+        for (int c = 0; c < classes().size(); c++) {
+            if (cm.predictedCount(c) == 0) {
+                out.add("precision of " + classes().get(c) + " (never predicted)");
+            }
+            if (cm.actualCount(c) == 0) {
+                out.add("recall of " + classes().get(c) + " (no such images)");
+            }
+        }
+        return out;
+    }
+
+    private double macro(java.util.function.IntToDoubleFunction f) {
+        int k = classes().size();
+        double s = 0;
+        for (int c = 0; c < k; c++) {
+            s += f.applyAsDouble(c);
+        }
+        return k == 0 ? 0 : s / k;
+    }
+
+    private double weighted(java.util.function.IntToDoubleFunction f) {
+        long n = cm.total();
+        double s = 0;
+        for (int c = 0; c < classes().size(); c++) {
+            s += f.applyAsDouble(c) * support(c);
+        }
+        return n == 0 ? 0 : s / n;
+    }
+
+    /**
+     * Rows: one per class, then {@code accuracy}, {@code macro avg}, {@code weighted avg};
+     * columns: precision, recall, f1, support (accuracy's value is in the f1 column, as scikit-learn
+     * prints it; its precision and recall cells are missing values).
+     */
+    public Table table() {
+        List<String> rows = new ArrayList<>(classes());
+        int k = classes().size();
+        DoubleColumn p = DoubleColumn.create("precision");
+        DoubleColumn r = DoubleColumn.create("recall");
+        DoubleColumn f = DoubleColumn.create("f1");
+        IntColumn s = IntColumn.create("support");
+        for (int c = 0; c < k; c++) {
+            p.append(precision(c));
+            r.append(recall(c));
+            f.append(f1(c));
+            s.append(Math.toIntExact(support(c)));
+        }
+        int n = Math.toIntExact(cm.total());
+        rows.add("accuracy");
+        p.appendMissing();
+        r.appendMissing();
+        f.append(accuracy());
+        s.append(n);
+        rows.add("macro avg");
+        p.append(macroPrecision());
+        r.append(macroRecall());
+        f.append(macroF1());
+        s.append(n);
+        rows.add("weighted avg");
+        p.append(weightedPrecision());
+        r.append(weightedRecall());
+        f.append(weightedF1());
+        s.append(n);
+        return Table.create(title, StringColumn.create("class", rows), p, r, f, s);
+    }
+
+    /** Text in the layout of scikit-learn's {@code classification_report}, to 4 decimals. */
+    @Override
+    public String toString() {
+        int w = Math.max(12, classes().stream().mapToInt(String::length).max().orElse(0));
+        StringBuilder sb = new StringBuilder();
+        String head = "%" + w + "s %10s %10s %10s %10s%n";
+        String row = "%" + w + "s %10.4f %10.4f %10.4f %10d%n";
+        sb.append(String.format(Locale.ROOT, head, "", "precision", "recall", "f1-score", "support")).append('\n');
+        for (int c = 0; c < classes().size(); c++) {
+            sb.append(String.format(Locale.ROOT, row, classes().get(c), precision(c), recall(c), f1(c), support(c)));
+        }
+        sb.append('\n');
+        sb.append(String.format(Locale.ROOT, "%" + w + "s %10s %10s %10.4f %10d%n", "accuracy", "", "", accuracy(), cm.total()));
+        sb.append(String.format(Locale.ROOT, row, "macro avg", macroPrecision(), macroRecall(), macroF1(), cm.total()));
+        sb.append(String.format(Locale.ROOT, row, "weighted avg", weightedPrecision(), weightedRecall(), weightedF1(), cm.total()));
+        List<String> undef = undefined();
+        if (!undef.isEmpty()) {
+            sb.append("\nreported as 0 (undefined): ").append(String.join("; ", undef)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public Map<String, Object> mimeBundle() {
+        Table t = table();
+        for (String col : List.of("precision", "recall", "f1")) {
+            t.doubleColumn(col).setPrintFormatter(new tech.tablesaw.columns.numbers.NumberColumnFormatter(
+                    new java.text.DecimalFormat("0.0000", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)), ""));
+        }
+        return Map.of("text/plain", title + "\n" + this, "text/html", Tables.html(t, 0));
+    }
+}

@@ -1,0 +1,120 @@
+package org.leukolab.evaluation;
+
+import java.util.List;
+import java.util.Map;
+import org.leukolab.notebook.Rich;
+import org.leukolab.notebook.Tables;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/** Counts of (actual class, predicted class) pairs. Rows are actual classes, columns predicted. */
+public final class ConfusionMatrix implements Rich {
+    private final List<String> classes;
+    private final long[][] counts;
+
+    private ConfusionMatrix(List<String> classes, long[][] counts) {
+        this.classes = List.copyOf(classes);
+        this.counts = counts;
+    }
+
+    /** Builds the matrix from label indices into {@code classes}. */
+    public static ConfusionMatrix of(int[] actual, int[] predicted, List<String> classes) {
+        if (actual.length != predicted.length) {
+            throw new IllegalArgumentException(actual.length + " actual labels but " + predicted.length + " predictions");
+        }
+        int k = classes.size();
+        long[][] c = new long[k][k];
+        for (int i = 0; i < actual.length; i++) {
+            check(actual[i], k, "actual", i);
+            check(predicted[i], k, "predicted", i);
+            c[actual[i]][predicted[i]]++;
+        }
+        return new ConfusionMatrix(classes, c);
+    }
+
+    private static void check(int label, int k, String what, int i) {
+        if (label < 0 || label >= k) {
+            throw new IllegalArgumentException(what + " label " + label + " at position " + i
+                    + " is outside the " + k + " classes");
+        }
+    }
+
+    public List<String> classes() {
+        return classes;
+    }
+
+    /** Images of class {@code actual} predicted as {@code predicted}. */
+    public long count(int actual, int predicted) {
+        return counts[actual][predicted];
+    }
+
+    public long total() {
+        long t = 0;
+        for (long[] row : counts) {
+            for (long v : row) {
+                t += v;
+            }
+        }
+        return t;
+    }
+
+    public long correct() {
+        long t = 0;
+        for (int i = 0; i < counts.length; i++) {
+            t += counts[i][i];
+        }
+        return t;
+    }
+
+    /** Row sum: how many images truly belong to the class. */
+    public long actualCount(int c) {
+        long t = 0;
+        for (long v : counts[c]) {
+            t += v;
+        }
+        return t;
+    }
+
+    /** Column sum: how many images were predicted as the class. */
+    public long predictedCount(int c) {
+        long t = 0;
+        for (long[] row : counts) {
+            t += row[c];
+        }
+        return t;
+    }
+
+    /** A copy of the counts, {@code [actual][predicted]}. */
+    public long[][] counts() {
+        long[][] copy = new long[counts.length][];
+        for (int i = 0; i < counts.length; i++) {
+            copy[i] = counts[i].clone();
+        }
+        return copy;
+    }
+
+    /** Rows: actual class; one column per predicted class. */
+    public Table table() {
+        Table t = Table.create("confusion matrix (rows: actual, columns: predicted)");
+        t.addColumns(StringColumn.create("actual", classes));
+        for (int p = 0; p < classes.size(); p++) {
+            int[] col = new int[classes.size()];
+            for (int a = 0; a < classes.size(); a++) {
+                col[a] = Math.toIntExact(counts[a][p]);
+            }
+            t.addColumns(IntColumn.create(classes.get(p), col));
+        }
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return table().print();
+    }
+
+    @Override
+    public Map<String, Object> mimeBundle() {
+        return Tables.bundle(table());
+    }
+}

@@ -1,0 +1,48 @@
+package org.leukolab.notebook;
+
+import java.util.Map;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
+
+/** Tablesaw tables as HTML for notebooks (the kernel start-up script renders every Table this way). */
+public final class Tables {
+    private Tables() {}
+
+    /** An HTML table of the first {@code maxRows} rows (all if {@code maxRows <= 0}), with a caption. */
+    public static String html(Table t, int maxRows) {
+        int rows = maxRows <= 0 ? t.rowCount() : Math.min(maxRows, t.rowCount());
+        StringBuilder sb = new StringBuilder("<table>");
+        if (t.name() != null && !t.name().isBlank()) {
+            sb.append("<caption style='text-align:left'><b>").append(escape(t.name())).append("</b></caption>");
+        }
+        sb.append("<thead><tr>");
+        for (Column<?> c : t.columns()) {
+            sb.append("<th>").append(escape(c.name())).append("</th>");
+        }
+        sb.append("</tr></thead><tbody>");
+        for (int r = 0; r < rows; r++) {
+            sb.append("<tr>");
+            for (Column<?> c : t.columns()) {
+                boolean numeric = c.type().name().matches("INTEGER|LONG|DOUBLE|FLOAT|SHORT");
+                sb.append(numeric ? "<td style='text-align:right'>" : "<td style='text-align:left'>")
+                  .append(escape(c.getString(r))).append("</td>");
+            }
+            sb.append("</tr>");
+        }
+        sb.append("</tbody></table>");
+        if (rows < t.rowCount()) {
+            sb.append("<p><i>").append(t.rowCount() - rows).append(" more rows</i></p>");
+        }
+        return sb.toString();
+    }
+
+    /** The MIME bundle the kernel shows for a table: HTML plus Tablesaw's own text form. */
+    public static Map<String, Object> bundle(Table t) {
+        return Map.of("text/plain", t.printAll(), "text/html", html(t, 200));
+    }
+
+    public static String escape(String s) {
+        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace("\n", "<br>");
+    }
+}

@@ -1,0 +1,189 @@
+package org.leukolab.plots;
+
+import java.awt.Color;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.leukolab.evaluation.ClassificationReport;
+import org.leukolab.evaluation.Comparison;
+import org.leukolab.evaluation.ConfusionMatrix;
+import tech.tablesaw.api.NumericColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
+
+/**
+ * The charts of the notebooks, drawn with XChart and returned as {@link Figure}s (inline in a
+ * notebook, {@code .save(path)} for a PNG). Inputs are the library's own tables, so a chart is one call.
+ */
+public final class Charts {
+    private static final int W = 800;
+    private static final int H = 450;
+
+    private Charts() {}
+
+    /**
+     * Class counts as grouped bars, one group per class and one bar per split, from a table shaped like
+     * {@code ImageIndex.classCounts()} (a label column, then one count column per split; a {@code total}
+     * column is left out when there are several splits).
+     */
+    public static Figure classCounts(Table counts) {
+        List<String> labels = counts.stringColumn(0).asList();
+        List<NumericColumn<?>> series = numericColumns(counts).stream()
+                .filter(c -> !(c.name().equals("total") && counts.columnCount() > 2)).toList();
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(counts.name())
+                .xAxisTitle("class").yAxisTitle("images").build();
+        style(chart);
+        chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
+        chart.getStyler().setLabelsFontColor(Color.DARK_GRAY);
+        chart.getStyler().setLabelsPosition(0.95);
+        for (NumericColumn<?> c : series) {
+            chart.addSeries(c.name(), labels, values(c));
+        }
+        return Figure.of(chart);
+    }
+
+    /**
+     * Grouped bars comparing models: one group per metric column, one bar per row (model). The first
+     * column names the models, the numeric columns are the metrics (e.g. accuracy, precision, recall, F1).
+     */
+    public static Figure metricBars(String title, Table byModel) {
+        List<String> models = byModel.column(0).asList().stream().map(Object::toString).toList();
+        List<NumericColumn<?>> metrics = numericColumns(byModel);
+        List<String> metricNames = metrics.stream().map(Column::name).toList();
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title)
+                .xAxisTitle("metric").yAxisTitle("score").build();
+        style(chart);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(1.05);
+        chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
+        chart.getStyler().setLabelsFontColor(Color.DARK_GRAY);
+        chart.getStyler().setLabelsPosition(0.95);
+        chart.getStyler().setYAxisDecimalPattern("0.00");
+        for (int r = 0; r < models.size(); r++) {
+            List<Number> ys = new ArrayList<>();
+            for (NumericColumn<?> m : metrics) {
+                ys.add(m.getDouble(r));
+            }
+            chart.addSeries(models.get(r), metricNames, ys);
+        }
+        return Figure.of(chart);
+    }
+
+    /** The four headline numbers of several reports side by side (accuracy and macro P/R/F1). */
+    public static Figure compare(String title, ClassificationReport... reports) {
+        return metricBars(title, Comparison.headline(reports));
+    }
+
+    /**
+     * Learning curves from a history table with an {@code epoch} column: every column whose name
+     * contains "loss" on the left panel, every one containing "acc" on the right.
+     */
+    public static Figure learningCurves(Table history) {
+        Figure loss = curves(history, "loss", "loss");
+        Figure acc = curves(history, "acc", "accuracy");
+        return Figure.row(history.name() + ": learning curves", loss, acc);
+    }
+
+    private static Figure curves(Table history, String key, String yTitle) {
+        XYChart chart = new XYChartBuilder().width(W / 2 + 50).height(H).title(yTitle)
+                .xAxisTitle("epoch").yAxisTitle(yTitle).build();
+        style(chart);
+        List<Double> epochs = values(history.numberColumn("epoch")).stream().map(Number::doubleValue).toList();
+        for (NumericColumn<?> c : numericColumns(history)) {
+            if (c.name().toLowerCase().contains(key) && !c.name().equals("epoch")) {
+                List<Double> ys = new ArrayList<>();
+                List<Double> xs = new ArrayList<>();
+                for (int i = 0; i < c.size(); i++) {
+                    if (!c.isMissing(i)) {
+                        xs.add(epochs.get(i));
+                        ys.add(c.getDouble(i));
+                    }
+                }
+                if (!xs.isEmpty()) {
+                    chart.addSeries(c.name(), xs, ys);
+                }
+            }
+        }
+        if (chart.getSeriesMap().isEmpty()) {
+            chart.addSeries("(no " + yTitle + " recorded)", List.of(0.0), List.of(0.0));
+        }
+        return Figure.of(chart);
+    }
+
+    /**
+     * A confusion-matrix heatmap with the count in each cell; {@code normalised} colours (and labels)
+     * each row by its share of the actual class, so classes of different sizes compare.
+     */
+    public static Figure confusionHeatmap(ConfusionMatrix cm, boolean normalised) {
+        List<String> classes = cm.classes();
+        int k = classes.size();
+        List<Number[]> cells = new ArrayList<>();
+        double max = 0;
+        for (int a = 0; a < k; a++) {
+            long rowTotal = cm.actualCount(a);
+            for (int p = 0; p < k; p++) {
+                double v = normalised ? (rowTotal == 0 ? 0 : (double) cm.count(a, p) / rowTotal) : cm.count(a, p);
+                max = Math.max(max, v);
+                // HeatMapChart's y axis runs bottom-up; put the first class at the top, as tables do
+                cells.add(new Number[] {p, k - 1 - a, v});
+            }
+        }
+        List<String> reversed = new ArrayList<>(classes);
+        java.util.Collections.reverse(reversed);
+        HeatMapChart chart = new HeatMapChartBuilder().width(W).height(W * 3 / 4)
+                .title(normalised ? "confusion matrix (row-normalised)" : "confusion matrix")
+                .xAxisTitle("predicted").yAxisTitle("actual").build();
+        chart.getStyler().setShowValue(true);
+        chart.getStyler().setHeatMapValueDecimalPattern(normalised ? "0.00" : "0");
+        chart.getStyler().setMin(0);
+        chart.getStyler().setMax(Math.max(max, normalised ? 1 : 1));
+        chart.getStyler().setRangeColors(new Color[] {new Color(247, 251, 255), new Color(107, 174, 214), new Color(8, 48, 107)});
+        chart.getStyler().setValueFontColor(Color.BLACK);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setLegendVisible(true);
+        chart.addSeries("count", classes, reversed, cells);
+        return Figure.of(chart);
+    }
+
+    /** A simple bar chart of one numeric column against a label column. */
+    public static Figure bars(String title, Table t, String labelColumn, String valueColumn) {
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title)
+                .xAxisTitle(labelColumn).yAxisTitle(valueColumn).build();
+        style(chart);
+        chart.getStyler().setLegendVisible(false);
+        chart.addSeries(valueColumn, t.column(labelColumn).asList().stream().map(Object::toString).toList(),
+                values(t.numberColumn(valueColumn)));
+        return Figure.of(chart);
+    }
+
+    private static void style(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) {
+        Styler s = chart.getStyler();
+        s.setChartBackgroundColor(Color.WHITE);
+        s.setPlotBackgroundColor(Color.WHITE);
+        s.setLegendPosition(Styler.LegendPosition.OutsideE);
+        s.setLegendBorderColor(Color.WHITE);
+        s.setPlotBorderVisible(false);
+    }
+
+    private static List<NumericColumn<?>> numericColumns(Table t) {
+        return t.columns().stream().filter(c -> c instanceof NumericColumn<?>)
+                .map(c -> (NumericColumn<?>) c).collect(Collectors.toList());
+    }
+
+    private static List<Number> values(NumericColumn<?> c) {
+        List<Number> out = new ArrayList<>(c.size());
+        for (int i = 0; i < c.size(); i++) {
+            out.add(c.isMissing(i) ? Double.NaN : c.getDouble(i));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Execute leukolab notebooks top to bottom, headless, and write executed copies and HTML to build/.
+
+    python tools/run_notebooks.py [--profile quick|full] [--timeout SECONDS] [NOTEBOOK ...]
+
+The profile reaches the notebooks through the environment (LEUKOLAB_PROFILE), so nothing in a
+notebook is edited. Each notebook runs in a fresh leukolab Java kernel with the notebooks folder as its
+working directory. A failing cell is reported with notebook, cell number, the start of its source and
+the error; the remaining notebooks still run, and the exit status is 1 if any failed.
+
+Outputs:
+  build/notebooks/<name>.ipynb   executed notebook (also when it failed, up to the failing cell)
+  build/html/<name>.html         the same as HTML
+  build/index.html               the report: one line per notebook with status, time, profile, machine
+  build/run-summary.json         the same in JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+KERNEL = "leukolab"
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        return out.stdout.strip() + ("+changes" if dirty.strip() else "") if out.returncode == 0 else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def first_lines(src: str, n: int = 6) -> str:
+    lines = src.splitlines()
+    return "\n".join(f"    | {line}" for line in lines[:n]) + ("\n    | ..." if len(lines) > n else "")
+
+
+def strip_ansi(s: str) -> str:
+    import re
+    return re.sub(r"\x1b\[[0-9;]*m", "", s)
+
+
+def failure_report(nb_path: Path, nb, err: Exception) -> str:
+    """Names the notebook, the failing cell (1-based among code cells and overall) and the error."""
+    failing = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                failing = (i, cell, out)
+    rel = nb_path.relative_to(ROOT) if nb_path.is_relative_to(ROOT) else nb_path
+    if failing is None:
+        return f"{rel}: {type(err).__name__}: {strip_ansi(str(err)).strip()[:2000]}"
+    i, cell, out = failing
+    code_no = sum(1 for c in nb.cells[: i + 1] if c.cell_type == "code")
+    trace = "\n".join(strip_ansi(line) for line in out.get("traceback", []))[-3000:]
+    return (f"{rel}: cell {i + 1} (code cell {code_no}) failed: {out.get('ename')}: "
+            f"{strip_ansi(str(out.get('evalue')))[:1500]}\n  source:\n{first_lines(cell.source)}\n  trace:\n{trace}")
+
+
+def to_html(nb, dest: Path) -> None:
+    from nbconvert import HTMLExporter
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, dest)
+
+
+def write_nb(nb, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, dest)
+
+
+def run_one(path: Path, out_dir: Path, timeout: int) -> dict:
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, startup_timeout=180,
+                            resources={"metadata": {"path": str(path.parent)}}, allow_errors=False,
+                            record_timing=True)
+    t0 = time.monotonic()
+    status, message = "passed", ""
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as e:
+        status, message = "failed", failure_report(path, nb, e)
+    seconds = time.monotonic() - t0
+    write_nb(nb, out_dir / "notebooks" / path.name)
+    try:
+        to_html(nb, out_dir / "html" / (path.stem + ".html"))
+    except Exception as e:  # an HTML problem must not hide the notebook's own result
+        message += f"\n(HTML export failed: {e})"
+    return {"notebook": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+            "status": status, "seconds": round(seconds, 1), "message": message}
+
+
+def write_report(results: list[dict], out_dir: Path, profile: str) -> None:
+    meta = {"profile": profile, "commit": git_commit(), "machine": machine(),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version()}
+    (out_dir / "run-summary.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    rows = "\n".join(
+        f"<tr><td><a href='html/{Path(r['notebook']).stem}.html'>{html.escape(r['notebook'])}</a></td>"
+        f"<td style='color:{'green' if r['status'] == 'passed' else 'red'}'>{r['status']}</td>"
+        f"<td style='text-align:right'>{r['seconds']:.0f} s</td>"
+        f"<td><pre style='white-space:pre-wrap;margin:0'>{html.escape(r['message'][:3000])}</pre></td></tr>"
+        for r in results)
+    page = f"""<!doctype html><html><head><meta charset='utf-8'><title>leukolab notebooks</title>
+<style>body{{font-family:sans-serif;margin:2em}} td,th{{border-bottom:1px solid #ddd;padding:4px 8px;vertical-align:top}}</style>
+</head><body><h1>leukolab: executed notebooks</h1>
+<p>Profile <b>{html.escape(profile)}</b> &middot; commit {html.escape(meta['commit'])} &middot;
+{html.escape(meta['machine'])} &middot; {html.escape(meta['date'])}</p>
+<table><tr><th>notebook</th><th>status</th><th>time</th><th>message</th></tr>
+{rows}</table></body></html>"""
+    (out_dir / "index.html").write_text(page, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="*", help="notebook files (default: notebooks/*.ipynb)")
+    ap.add_argument("--profile", choices=["quick", "full"], default=os.environ.get("LEUKOLAB_PROFILE", "quick"))
+    ap.add_argument("--timeout", type=int, default=None,
+                    help="seconds one cell may run (default: 1800 quick, none for full)")
+    ap.add_argument("--out", default=str(ROOT / "build"))
+    a = ap.parse_args(argv)
+
+    paths = [Path(p).resolve() for p in a.notebooks] or sorted(NOTEBOOKS.glob("*.ipynb"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"no such notebook: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not paths:
+        print(f"no notebooks found in {NOTEBOOKS}", file=sys.stderr)
+        return 2
+    os.environ["LEUKOLAB_PROFILE"] = a.profile
+    os.environ.setdefault("LEUKOLAB_HOME", str(ROOT))
+    timeout = a.timeout if a.timeout is not None else (1800 if a.profile == "quick" else -1)
+    out_dir = Path(a.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    results = []
+    for p in paths:
+        print(f"running {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p} (profile {a.profile}) ...",
+              file=sys.stderr, flush=True)
+        r = run_one(p, out_dir, None if timeout < 0 else timeout)
+        results.append(r)
+        print(f"  {r['status']} in {r['seconds']:.0f} s", file=sys.stderr, flush=True)
+        if r["status"] != "passed":
+            print("  " + r["message"].replace("\n", "\n  "), file=sys.stderr, flush=True)
+    write_report(results, out_dir, a.profile)
+    failed = [r for r in results if r["status"] != "passed"]
+    print(f"{len(results) - len(failed)} of {len(results)} notebooks passed; report: {out_dir / 'index.html'}",
+          file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
