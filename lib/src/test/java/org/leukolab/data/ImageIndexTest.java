@@ -1,0 +1,235 @@
+package org.leukolab.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tech.tablesaw.api.Table;
+
+class ImageIndexTest {
+    @TempDir
+    Path dir;
+
+    private Path splitDataset() throws IOException {
+        Path root = dir.resolve("ds");
+        for (String split : List.of("TRAIN", "TEST")) {
+            for (String label : List.of("A", "B")) {
+                for (int i = 0; i < 3; i++) {
+                    TestImages.jpeg(root.resolve(split).resolve(label).resolve("img" + i + ".jpg"));
+                }
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void indexesSplitClassLayoutAsTable() throws IOException {
+        ImageIndex idx = ImageIndex.scan(splitDataset(), "toy", List.of("TRAIN", "TEST"));
+        assertEquals(12, idx.size());
+        assertEquals(List.of("A", "B"), idx.classes());
+        assertEquals(List.of("TEST", "TRAIN"), idx.splits());
+        assertTrue(idx.issues().isEmpty());
+        Table t = idx.table();
+        assertEquals(List.of("path", "label", "split", "source", "format", "width", "height", "channels", "bytes"),
+                t.columnNames());
+        assertEquals("toy", t.stringColumn("source").get(0));
+        assertEquals(40, t.intColumn("width").get(0));
+        assertEquals(30, t.intColumn("height").get(0));
+        Table counts = idx.classCounts();
+        assertEquals(List.of("label", "TEST", "TRAIN", "total"), counts.columnNames());
+        assertEquals(6, counts.intColumn("total").get(0));
+        assertEquals(6, idx.split("TRAIN").size());
+    }
+
+    @Test
+    void indexesClassLayoutWithoutSplits() throws IOException {
+        Path root = dir.resolve("flat");
+        TestImages.jpeg(root.resolve("x/a.jpg"));
+        TestImages.jpeg(root.resolve("y/b.jpeg"));
+        ImageIndex idx = ImageIndex.scan(root, "flat");
+        assertEquals(List.of(ImageRecord.NO_SPLIT), idx.splits());
+        assertEquals(List.of("x", "y"), idx.classes());
+    }
+
+    @Test
+    void skipsAndReportsNonImageWithImageExtension() throws IOException {
+        Path root = splitDataset();
+        Path bogus = TestImages.dsStoreNamedJpg(root.resolve("TRAIN/A/.DS_169665.jpg"));
+        ImageIndex idx = ImageIndex.scan(root, "toy");
+        assertEquals(12, idx.size());
+        List<DataIssue> bad = idx.issues().of(DataIssue.Kind.NOT_AN_IMAGE);
+        assertEquals(1, bad.size());
+        assertEquals(bogus, bad.get(0).file());
+        assertEquals("skipped", bad.get(0).action());
+        assertTrue(bad.get(0).detail().contains("Bud1"), bad.get(0).detail());
+        assertTrue(idx.issues().summary(5).contains(".DS_169665.jpg"));
+    }
+
+    @Test
+    void skipsTruncatedAndEmptyFiles() throws IOException {
+        Path root = splitDataset();
+        TestImages.truncatedJpeg(root.resolve("TEST/B/cut.jpg"));
+        Files.write(root.resolve("TEST/B/zero.png"), new byte[0]);
+        ImageIndex idx = ImageIndex.scan(root, "toy");
+        assertEquals(12, idx.size());
+        assertEquals(1, idx.issues().of(DataIssue.Kind.TRUNCATED).size());
+        assertEquals(1, idx.issues().of(DataIssue.Kind.EMPTY_FILE).size());
+        assertTrue(idx.issues().of(DataIssue.Kind.TRUNCATED).get(0).detail().contains("end-of-image"));
+    }
+
+    @Test
+    void reportsOtherFilesInClassFoldersInsteadOfDroppingThemSilently() throws IOException {
+        Path root = splitDataset();
+        TestImages.text(root.resolve("TRAIN/A/notes.txt"), "hello");
+        ImageIndex idx = ImageIndex.scan(root, "toy");
+        List<DataIssue> other = idx.issues().of(DataIssue.Kind.NOT_IMAGE_FILE);
+        assertEquals(1, other.size());
+        assertEquals("ignored", other.get(0).action());
+    }
+
+    @Test
+    void reportsEmptyClassFolder() throws IOException {
+        Path root = splitDataset();
+        Files.createDirectories(root.resolve("TRAIN/C"));
+        ImageIndex idx = ImageIndex.scan(root, "toy");
+        assertEquals(List.of("A", "B"), idx.classes());
+        List<DataIssue> empty = idx.issues().of(DataIssue.Kind.EMPTY_CLASS_FOLDER);
+        assertEquals(1, empty.size());
+        assertTrue(empty.get(0).detail().contains("'C'"));
+    }
+
+    @Test
+    void classFolderHoldingOnlyBadFilesCountsAsEmpty() throws IOException {
+        Path root = splitDataset();
+        TestImages.dsStoreNamedJpg(root.resolve("TEST/C/x.jpg"));
+        ImageIndex idx = ImageIndex.scan(root, "toy");
+        assertFalse(idx.classes().contains("C"));
+        assertEquals(1, idx.issues().of(DataIssue.Kind.EMPTY_CLASS_FOLDER).size());
+        assertEquals(1, idx.issues().of(DataIssue.Kind.NOT_AN_IMAGE).size());
+    }
+
+    @Test
+    void unknownLayoutStopsWithAMessageNamingTheFolder() throws IOException {
+        Path root = dir.resolve("odd");
+        TestImages.jpeg(root.resolve("loose.jpg"));
+        TestImages.jpeg(root.resolve("A/a.jpg"));
+        DatasetException.Layout e = assertThrows(DatasetException.Layout.class, () -> ImageIndex.scan(root, "odd"));
+        assertTrue(e.getMessage().contains(root.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("loose.jpg"), e.getMessage());
+        assertTrue(e.getMessage().contains("<root>/<class>/<images>"), e.getMessage());
+    }
+
+    @Test
+    void mixedFolderIsAnUnknownLayout() throws IOException {
+        Path root = dir.resolve("mixed");
+        TestImages.jpeg(root.resolve("A/a.jpg"));
+        TestImages.jpeg(root.resolve("A/sub/b.jpg"));
+        assertThrows(DatasetException.Layout.class, () -> ImageIndex.scan(root, "mixed"));
+    }
+
+    @Test
+    void missingExpectedSplitStopsTheScan() throws IOException {
+        Path root = dir.resolve("half");
+        TestImages.jpeg(root.resolve("TRAIN/A/a.jpg"));
+        DatasetException.Layout e = assertThrows(DatasetException.Layout.class,
+                () -> ImageIndex.scan(root, "half", List.of("TRAIN", "TEST")));
+        assertTrue(e.getMessage().contains("[TEST]"), e.getMessage());
+    }
+
+    @Test
+    void askingForAnAbsentSplitNamesTheSplitsThereAre() throws IOException {
+        ImageIndex idx = ImageIndex.scan(splitDataset(), "toy");
+        DatasetException.NoSuchSplit e = assertThrows(DatasetException.NoSuchSplit.class, () -> idx.split("VAL"));
+        assertTrue(e.getMessage().contains("[TEST, TRAIN]"), e.getMessage());
+    }
+
+    @Test
+    void missingFolderIsAClearMissingError() {
+        DatasetException.Missing e = assertThrows(DatasetException.Missing.class,
+                () -> ImageIndex.scan(dir.resolve("nope"), "nope"));
+        assertTrue(e.getMessage().contains("does not exist"));
+    }
+
+    @Test
+    void folderWithoutAnyUsableImageStops() throws IOException {
+        Path root = dir.resolve("bad");
+        TestImages.dsStoreNamedJpg(root.resolve("A/x.jpg"));
+        DatasetException.Layout e = assertThrows(DatasetException.Layout.class, () -> ImageIndex.scan(root, "bad"));
+        assertTrue(e.getMessage().contains("no usable image"), e.getMessage());
+    }
+
+    // ---------------------------------------------------------------------------------- splits
+
+    private ImageIndex many() throws IOException {
+        Path root = dir.resolve("many");
+        byte[] jpg = Files.readAllBytes(TestImages.jpeg(dir.resolve("one.jpg")));
+        for (String label : List.of("A", "B", "C")) {
+            int n = label.equals("C") ? 10 : 40;
+            Files.createDirectories(root.resolve(label));
+            for (int i = 0; i < n; i++) {
+                Files.write(root.resolve(label).resolve(String.format("%03d.jpg", i)), jpg);
+            }
+        }
+        return ImageIndex.scan(root, "many");
+    }
+
+    @Test
+    void randomSplitIsReproducibleDisjointAndComplete() throws IOException {
+        ImageIndex idx = many();
+        ImageIndex.Split a = idx.randomSplit(0.8, 42);
+        ImageIndex.Split b = idx.randomSplit(0.8, 42);
+        ImageIndex.Split c = idx.randomSplit(0.8, 7);
+        assertEquals(a.train().records(), b.train().records());
+        assertNotEquals(a.train().records(), c.train().records());
+        assertEquals(72, a.train().size());
+        assertEquals(18, a.validation().size());
+        Set<Path> seen = new HashSet<>();
+        a.train().records().forEach(r -> seen.add(r.path()));
+        a.validation().records().forEach(r -> assertTrue(seen.add(r.path()), "in both parts: " + r.path()));
+        assertEquals(90, seen.size());
+        assertEquals(idx.classes(), a.validation().classes());
+    }
+
+    @Test
+    void stratifiedSplitKeepsClassProportions() throws IOException {
+        ImageIndex.Split s = many().stratifiedSplit(0.75, 1);
+        Table counts = s.validation().classCounts();
+        // train gets round(0.75 * n) of each class: 30 of 40, 30 of 40, round(7.5) = 8 of 10
+        assertEquals(List.of(10, 10, 2), counts.intColumn(1).asList());
+    }
+
+    @Test
+    void stratifiedSampleTakesAtMostNPerClass() throws IOException {
+        ImageIndex s = many().stratifiedSample(12, 3);
+        assertEquals(List.of(12, 12, 10), s.classCounts().intColumn(1).asList());
+        assertEquals(s.records(), many().stratifiedSample(12, 3).records());
+    }
+
+    @Test
+    void labelsFollowTheClassListOfTheWholeIndex() throws IOException {
+        ImageIndex idx = many();
+        ImageIndex onlyC = idx.filter("C only", r -> r.label().equals("C"));
+        assertEquals(List.of("A", "B", "C"), onlyC.classes());
+        for (int y : onlyC.labels()) {
+            assertEquals(2, y);
+        }
+    }
+
+    @Test
+    void rejectsSillyFractions() throws IOException {
+        ImageIndex idx = many();
+        assertThrows(IllegalArgumentException.class, () -> idx.randomSplit(1.0, 1));
+        assertThrows(IllegalArgumentException.class, () -> idx.stratifiedSplit(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> idx.stratifiedSample(0, 1));
+    }
+}
