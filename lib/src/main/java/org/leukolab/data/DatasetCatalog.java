@@ -110,6 +110,32 @@ public final class DatasetCatalog {
         }
     }
 
+    /**
+     * One row per dataset: id, what it is, which reports use it, whether it is installed here (or only
+     * its sample), and the command that fetches it.
+     */
+    public tech.tablesaw.api.Table overview() {
+        List<String> ids = new ArrayList<>(specs.keySet());
+        List<String> status = new ArrayList<>();
+        for (String id : ids) {
+            DatasetSpec s = specs.get(id);
+            if (isInstalled(id)) {
+                status.add(s.isSample() ? "installed (sample of " + s.sampleOf() + ")" : "installed");
+            } else if (s.sample() != null && isInstalled(s.sample())) {
+                status.add("missing; its sample is installed");
+            } else {
+                status.add("missing");
+            }
+        }
+        return tech.tablesaw.api.Table.create("datasets in " + dataDir,
+                tech.tablesaw.api.StringColumn.create("id", ids),
+                tech.tablesaw.api.StringColumn.create("title", ids.stream().map(i -> specs.get(i).title()).toList()),
+                tech.tablesaw.api.StringColumn.create("reports", ids.stream().map(i -> String.join(", ", specs.get(i).usedBy())).toList()),
+                tech.tablesaw.api.StringColumn.create("status", status),
+                tech.tablesaw.api.StringColumn.create("fetch with", ids.stream()
+                        .map(i -> specs.get(i).isSample() ? "(offline mirrors only)" : FETCH_COMMAND + " " + i).toList()));
+    }
+
     // ----------------------------------------------------------------------------------- registry
 
     static Map<String, DatasetSpec> readRegistry() {
