@@ -53,6 +53,13 @@ class Server:
         return self.url + path
 
 
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch):
+    """The tests name their mirror and data folder explicitly; ./leukolab test --mirror exports these."""
+    for name in ("LEUKOLAB_MIRROR", "LEUKOLAB_DATA"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def server():
     s = Server()
