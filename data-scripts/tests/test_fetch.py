@@ -205,12 +205,13 @@ def test_interrupted_install_leaves_no_dataset_that_looks_complete(tmp_path, ser
     def die(*a, **k):
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C while the files were being moved
 
+    real = fetch.apply_install_rules
     monkeypatch.setattr(fetch, "apply_install_rules", die)
     with pytest.raises(KeyboardInterrupt):
         run(reg, data, "cells")
     assert not (data / "cells").exists()
     assert leftovers(data) == []
-    monkeypatch.undo()
+    monkeypatch.setattr(fetch, "apply_install_rules", real)
     assert run(reg, data, "cells") == 0  # and the next run completes it
     assert (data / "cells" / fetch.MARKER).is_file()
 
