@@ -264,9 +264,20 @@ def apply_install_rules(rules: list[dict], extracted: Path, stage: Path) -> None
             shutil.move(str(src), str(target))
 
 
+def mirror_source_file(mirror: Path, spec: dict) -> Path | None:
+    """The source file in a mirror: DIR/<file>; single files (weights) also DIR/weights/ and DIR/../weights/."""
+    name = spec["source"].get("file")
+    if not name:
+        return None
+    candidates = [mirror / name]
+    if spec.get("layout") == "file":
+        candidates += [mirror / "weights" / name, mirror.parent / "weights" / name]
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def count_images(stage: Path, spec: dict) -> dict:
     root = stage / spec.get("image_root", ".")
-    if spec.get("layout") == "npz":
+    if spec.get("layout") in ("npz", "file"):
         return {}
     splits = spec.get("splits") or [""]
     counts = {}
@@ -280,7 +291,7 @@ def count_images(stage: Path, spec: dict) -> dict:
 def check_counts(ds_id: str, spec: dict, counts: dict) -> list[str]:
     notes = []
     for split, want in (spec.get("expected_images") or {}).items():
-        if spec.get("layout") == "npz":
+        if spec.get("layout") in ("npz", "file"):
             break
         got = counts.get(split, 0)
         if got == 0:
@@ -324,7 +335,7 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
     os.chmod(stage, 0o777 & ~umask)  # mkdtemp makes it private; the installed folder should not be
     try:
         mirror_tree = mirror / ds_id if mirror else None
-        mirror_file = mirror / src["file"] if mirror and src.get("file") else None
+        mirror_file = mirror_source_file(mirror, spec) if mirror else None
         if archive is None and mirror_tree is not None and mirror_tree.is_dir():
             log(f"{ds_id}: copying from mirror {mirror_tree}")
             copy_tree(mirror_tree, stage)
@@ -333,10 +344,11 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
         else:
             if archive is not None:
                 file, desc = archive, f"archive {archive}"
-            elif mirror_file is not None and mirror_file.is_file():
+            elif mirror_file is not None:
                 file, desc = mirror_file, f"mirror {mirror_file}"
             elif mirror is not None:
-                raise FetchError(f"{ds_id}: the mirror {mirror} has neither {ds_id}/ nor {src.get('file', '?')}.")
+                raise FetchError(f"{ds_id}: the mirror {mirror} has neither {ds_id}/ nor {src.get('file', '?')}"
+                                 + (" (also looked in its weights/ and ../weights/)" if spec.get("layout") == "file" else "") + ".")
             elif src["kind"] == "mirror-only":
                 raise FetchError(f"{ds_id}: {src['note']}")
             else:
@@ -360,7 +372,7 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
                     apply_install_rules(spec["install"], extracted, stage)
                 finally:
                     shutil.rmtree(extracted, ignore_errors=True)
-            elif spec.get("layout") == "npz":
+            elif spec.get("layout") in ("npz", "file"):
                 shutil.copyfile(file, stage / spec["install"][0]["to"])
             else:
                 raise FetchError(f"{file}: not a zip archive; delete it and fetch again.")
@@ -473,8 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                 # name, and say so. Code that wants the full set then sees that only the sample exists.
                 sample = spec.get("sample")
                 if (mirror is not None and archive is None and sample and not (mirror / ds_id).is_dir()
-                        and not (spec["source"].get("file") and (mirror / spec["source"]["file"]).is_file())
-                        and (mirror / sample).is_dir()):
+                        and mirror_source_file(mirror, spec) is None and (mirror / sample).is_dir()):
                     if installed(dest_root / sample) and not a.force:
                         print(f"{ds_id}: only its sample {sample} is in the mirror, and that is installed; "
                               f"nothing to do")

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Make the Keras reference fixtures for leukolab's backbone equivalence tests.
+
+For each architecture (VGG16, ResNet50, MobileNetV2, EfficientNetB0), with and without the classification
+top, at its smallest valid input (32x32), this script builds the model with Keras Applications, gives it
+random weights, saves them in Keras' HDF5 weight layout (the layout of the official weight files), and
+records a random input image, Keras' `preprocess_input` of it, and the model's output (features, or logits
+for the top). For MobileNetV2 alpha 0.35 it also runs the REAL official ImageNet file at 96x96 (from
+--official-weights) and records only its input and output (the weight file itself is never committed).
+
+The random weights repeat a random block of a prime length (1021 values) through each tensor, so the
+files compress to a few kilobytes per tensor with HDF5's gzip filter, while any wrong axis order in a
+loader still changes the numbers (1021 shares no factor with any layer dimension). Each layer is then
+rescaled so its output on the test input has unit standard deviation, which keeps the comparison at a
+tolerance of 1e-4 meaningful.
+
+Run (once, outside CI; Keras comes from PyPI):
+    python3 -m venv /tmp/keras-venv && /tmp/keras-venv/bin/pip install -r data-scripts/keras-fixtures/requirements.txt
+    /tmp/keras-venv/bin/python data-scripts/keras-fixtures/make_fixtures.py \
+        --out lib/src/test/resources/org/leukolab/models/keras --official-weights ../shared/weights
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow import keras  # noqa: E402
+import keras as keras_package  # noqa: E402  (the Keras 2 package TensorFlow 2.15 runs)
+
+KERAS_VERSION = keras_package.__version__
+
+PERIOD = 1021
+VECTOR_PERIOD = 31
+SEED = 20261124
+apps = keras.applications
+
+
+def periodic(shape, rng, kind):
+    """Random values repeating with a prime period: 1021 for kernels, 31 for per-channel vectors."""
+    n = int(np.prod(shape))
+    if kind == "count":
+        return np.full(shape, 1000, dtype=np.int64)
+    period = PERIOD if len(shape) > 1 else VECTOR_PERIOD
+    block = rng.standard_normal(min(period, max(n, 1))).astype(np.float32)
+    flat = np.resize(block, n)
+    if kind == "variance":
+        flat = 0.5 + np.abs(flat)
+    elif kind == "gamma":
+        flat = 1.0 + 0.2 * flat
+    elif kind in ("beta", "mean", "bias"):
+        flat = 0.1 * flat
+    return flat.reshape(shape).astype(np.float32)
+
+
+def weight_kind(name: str) -> str:
+    base = name.split("/")[-1].split(":")[0]
+    return {"moving_variance": "variance", "variance": "variance", "gamma": "gamma", "beta": "beta",
+            "moving_mean": "mean", "mean": "mean", "bias": "bias", "count": "count"}.get(base, "kernel")
+
+
+def randomise(model, x, rng):
+    """Periodic random weights, then, layer after layer, one scale and one shift per layer so that its
+    output on x has mean 0 (before any activation) and standard deviation 1: no dead ReLU layers, no
+    blow-up, and the periodic structure survives (a scalar scale and shift keep it)."""
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([periodic(tuple(w.shape), rng, weight_kind(w.name)) for w in layer.weights])
+    for layer in model.layers:
+        kinds = [weight_kind(w.name) for w in layer.weights]
+        if "kernel" not in kinds and "gamma" not in kinds:
+            continue
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            layer.activation = keras.activations.linear
+        probe = keras.Model(model.inputs, layer.output)
+        y = probe(x, training=False).numpy()
+        if activation is not None:
+            layer.activation = activation
+        mean, std = float(np.mean(y)), float(np.std(y))
+        if not np.isfinite(std) or std == 0:
+            raise RuntimeError(f"layer {layer.name}: output has no spread")
+        new = []
+        for w, kind in zip(layer.get_weights(), kinds):
+            if kind in ("kernel", "gamma"):
+                w = w / std
+            elif kind in ("bias", "beta"):
+                w = (w - mean) / std
+            new.append(w.astype(np.float32))
+        if "bias" not in kinds and "beta" not in kinds:
+            pass  # no shift possible (conv without bias, always followed by batch normalisation)
+        layer.set_weights(new)
+
+
+def compress_copy(src: Path, dst: Path):
+    """Rewrite an HDF5 file with every dataset gzip-compressed in contiguous row chunks; attributes kept."""
+    with h5py.File(src, "r") as fin, h5py.File(dst, "w", libver=("v108", "v110")) as fout:
+        def copy_attrs(a, b):
+            for k, v in a.attrs.items():
+                b.attrs[k] = v
+
+        def walk(gin, gout):
+            copy_attrs(gin, gout)
+            for name, item in gin.items():
+                if isinstance(item, h5py.Group):
+                    walk(item, gout.create_group(name))
+                else:
+                    data = item[()]
+                    ds = write_dataset(gout, name, data)
+                    copy_attrs(item, ds)
+        walk(fin, fout)
+
+
+def write_dataset(group, name, data):
+    """A dataset in contiguous row chunks, deflated twice: a periodic tensor shrinks about 5000-fold
+    (one deflate pass stops near 160-fold). Standard HDF5 filters, read back transparently."""
+    data = np.asarray(data)
+    if data.ndim == 0 or data.size < 4096:
+        return group.create_dataset(name, data=data)
+    row = int(np.prod(data.shape[1:])) if data.ndim > 1 else 1
+    rows = max(1, min(data.shape[0], (1 << 24) // max(row, 1)))
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk((rows, *data.shape[1:]))
+    dcpl.set_deflate(9)
+    dcpl.set_deflate(9)
+    tid = h5py.h5t.py_create(data.dtype, logical=True)
+    dsid = h5py.h5d.create(group.id, name.encode(), tid, h5py.h5s.create_simple(data.shape), dcpl=dcpl)
+    dsid.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(data))
+    return group[name]
+
+
+def save_io(path: Path, raw, pre, out, meta: dict):
+    with h5py.File(path, "w", libver=("v108", "v110")) as f:
+        write_dataset(f, "input_raw", raw.astype(np.float32))
+        if pre is not None:
+            write_dataset(f, "input_preprocessed", np.asarray(pre, dtype=np.float32))
+        write_dataset(f, "output", np.asarray(out, dtype=np.float32))
+        for k, v in meta.items():
+            f.attrs[k] = v
+
+
+ARCHITECTURES = [
+    # fixture name, Keras builder, its preprocess_input, extra arguments
+    ("vgg16", apps.VGG16, apps.vgg16.preprocess_input, {}),
+    ("resnet50", apps.ResNet50, apps.resnet50.preprocess_input, {}),
+    ("mobilenetv2_1.0", apps.MobileNetV2, apps.mobilenet_v2.preprocess_input, dict(alpha=1.0)),
+    ("mobilenetv2_0.35", apps.MobileNetV2, apps.mobilenet_v2.preprocess_input, dict(alpha=0.35)),
+    ("efficientnetb0", apps.EfficientNetB0, apps.efficientnet.preprocess_input, {}),
+]
+SIZE = 32  # the smallest input every one of them accepts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--official-weights", help="folder holding mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5")
+    a = ap.parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    index = {}
+    for i, (name, build, preprocess, kw) in enumerate(ARCHITECTURES):
+        rng = np.random.default_rng(SEED + i)
+        tf.keras.utils.set_random_seed(SEED + i)
+        raw = rng.integers(0, 256, size=(2, SIZE, SIZE, 3)).astype(np.float32)
+        pre = preprocess(raw.copy())
+        # one weight file per architecture, written from the model WITH its top (10 classes, logits);
+        # the model without top loads the same file by layer name
+        top = build(weights=None, input_shape=(SIZE, SIZE, 3), include_top=True, classes=10,
+                    classifier_activation=None, **kw)
+        randomise(top, pre, rng)
+        weights = out / f"{name}.weights.h5"
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = Path(tmp) / "w.h5"
+            top.save_weights(plain)  # Keras' HDF5 weight layout (.h5 suffix)
+            compress_copy(plain, weights)
+            keras.backend.clear_session()  # auto-generated names (normalization, rescaling) restart, so they match
+            notop = build(weights=None, input_shape=(SIZE, SIZE, 3), include_top=False, **kw)
+            notop.load_weights(plain, by_name=True)
+            top_by_name = {l.name: l for l in top.layers}
+            for layer in notop.layers:
+                if layer.weights:
+                    assert layer.name in top_by_name, f"{name}: no-top layer {layer.name} has no twin in the top model"
+                    for mine, twin in zip(layer.get_weights(), top_by_name[layer.name].get_weights()):
+                        assert np.array_equal(mine, twin), f"{name}: {layer.name} was not loaded by name"
+        for label, model in (("top", top), ("notop", notop)):
+            y = model(pre, training=False).numpy()
+            case = f"{name}_{label}_{SIZE}"
+            meta = {"keras_version": KERAS_VERSION, "tensorflow_version": tf.__version__, "case": case,
+                    "architecture": build.__name__, "input_size": SIZE, "include_top": label == "top",
+                    "config": json.dumps(kw), "weights_file": weights.name,
+                    "weights": "random (periodic, see make_fixtures.py)"}
+            save_io(out / f"{case}.io.h5", raw, pre, y, meta)
+            index[case] = {**meta, "output_shape": list(y.shape)}
+            print(f"{case}: output {y.shape}, |y| max {np.abs(y).max():.3f}")
+        print(f"  {weights.name}: {weights.stat().st_size / 1e3:.0f} kB")
+
+    if a.official_weights:
+        f = Path(a.official_weights) / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
+        rng = np.random.default_rng(SEED + 100)
+        model = apps.MobileNetV2(alpha=0.35, include_top=False, weights=str(f), input_shape=(96, 96, 3))
+        raw = rng.integers(0, 256, size=(1, 96, 96, 3)).astype(np.float32)
+        pre = apps.mobilenet_v2.preprocess_input(raw.copy())
+        y = model(pre, training=False).numpy()
+        name = "mobilenetv2_0.35_notop_96_imagenet"
+        import hashlib
+        meta = {"keras_version": KERAS_VERSION, "tensorflow_version": tf.__version__, "case": name,
+                "architecture": "MobileNetV2", "input_size": 96, "include_top": False, "config": json.dumps(dict(include_top=False, alpha=0.35)),
+                "weights": f.name, "weights_sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+        save_io(out / f"{name}.io.h5", raw, None, y, meta)
+        index[name] = {**meta, "output_shape": list(y.shape)}
+        print(f"{name}: output {y.shape}, |y| max {np.abs(y).max():.3f} (official weights, not copied)")
+    (out / "fixtures.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

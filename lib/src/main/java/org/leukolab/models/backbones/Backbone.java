@@ -1,0 +1,37 @@
+package org.leukolab.models.backbones;
+
+import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.leukolab.preprocessing.KerasPreprocessing;
+
+/**
+ * An ImageNet architecture built as a DL4J graph, with what is needed to load Keras weights into it
+ * and to feed it: the Keras preprocessing, the official weight file names, and the layer that gives
+ * the features (the last convolutional block's output).
+ *
+ * @param weightsSource where its weights came from: {@code imagenet: <file>}, a fixture path, or
+ *                      {@code random initialisation (...)} — shown by notebooks next to every result
+ */
+public record Backbone(String architecture, ComputationGraph graph, int inputSize, boolean includeTop,
+                       KerasPreprocessing preprocessing, String featureLayer, String weightFile,
+                       List<KerasGraph.Mapped> mappedLayers, String weightsSource) {
+    public Backbone withWeightsSource(String source) {
+        return new Backbone(architecture, graph, inputSize, includeTop, preprocessing, featureLayer, weightFile,
+                mappedLayers, source);
+    }
+
+    /** True when the weights are ImageNet's (not a random start). */
+    public boolean pretrained() {
+        return weightsSource != null && weightsSource.startsWith("imagenet");
+    }
+
+    public long parameters() {
+        return graph.numParams();
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%s (%dx%d input, %s top, %,d parameters; weights: %s)", architecture, inputSize,
+                inputSize, includeTop ? "with" : "no", parameters(), weightsSource);
+    }
+}

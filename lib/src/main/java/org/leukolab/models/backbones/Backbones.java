@@ -1,0 +1,81 @@
+package org.leukolab.models.backbones;
+
+import java.nio.file.Path;
+import org.leukolab.models.keras.KerasWeightFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ImageNet backbones of the reports, built in DL4J and loaded from the official Keras Applications
+ * weight files.
+ *
+ * <pre>{@code
+ * Backbone b = Backbones.imagenetOrRandom(Backbones.mobileNetV2(0.35, 224, false));
+ * b.pretrained();            // false (and the reason in b.weightsSource()) when the file is absent
+ * }</pre>
+ */
+public final class Backbones {
+    private static final Logger LOG = LoggerFactory.getLogger(Backbones.class);
+    private static final long SEED = 12345;
+
+    private Backbones() {}
+
+    public static Backbone vgg16(int size, boolean includeTop) {
+        return Vgg16.build(size, includeTop, 1000, true, SEED);
+    }
+
+    public static Backbone resNet50(int size, boolean includeTop) {
+        return ResNet50.build(size, includeTop, 1000, true, SEED);
+    }
+
+    public static Backbone mobileNetV2(double alpha, int size, boolean includeTop) {
+        return MobileNetV2.build(alpha, size, includeTop, 1000, true, SEED);
+    }
+
+    public static Backbone efficientNetB0(int size, boolean includeTop) {
+        return EfficientNetB0.build(size, includeTop, 1000, true, SEED);
+    }
+
+    /** Loads the official ImageNet file for this backbone, or throws {@link ImageNetWeights.Missing}. */
+    public static Backbone withImageNetWeights(Backbone b) {
+        Path file = ImageNetWeights.locate(b.weightFile());
+        return load(b, file, true, "imagenet: " + file.getFileName());
+    }
+
+    /**
+     * The ImageNet weights if their file is here; otherwise the same architecture with its random start,
+     * labelled as such (its {@link Backbone#weightsSource()} says which file was missing and how to get it).
+     */
+    public static Backbone imagenetOrRandom(Backbone b) {
+        try {
+            return withImageNetWeights(b);
+        } catch (ImageNetWeights.Missing e) {
+            LOG.warn("{}; continuing with RANDOM weights", e.getMessage());
+            return b.withWeightsSource("random initialisation (" + b.weightFile() + " not found: fetch with "
+                    + ImageNetWeights.entry(b.weightFile()).map(x -> "./leukolab fetch " + x.id()).orElse("a manual download") + ")");
+        }
+    }
+
+    /** Loads any Keras HDF5 weight file of this architecture (name- or position-matched, shapes checked). */
+    public static Backbone load(Backbone b, Path file, boolean imagenetExtras, String label) {
+        try (KerasWeightFile f = new KerasWeightFile(file)) {
+            KerasWeightLoader.Report r = KerasWeightLoader.load(b, f, imagenetExtras);
+            LOG.info("{}: {} layers loaded from {} (matched by {})", b.architecture(), r.layers(), file.getFileName(), r.matchedBy());
+            return b.withWeightsSource(label);
+        }
+    }
+
+    static void checkSize(String arch, int size, int min) {
+        if (size < min) {
+            throw new IllegalArgumentException(arch + " needs inputs of at least " + min + "x" + min + ", got " + size);
+        }
+    }
+
+    /** Keras' imagenet_utils.correct_pad: {top, bottom, left, right} before a stride-2 'valid' convolution. */
+    static int[] correctPad(int[] hwc, int kernel) {
+        int c = kernel / 2;
+        int adjH = 1 - hwc[0] % 2;
+        int adjW = 1 - hwc[1] % 2;
+        return new int[] {c - adjH, c, c - adjW, c};
+    }
+}

@@ -1,0 +1,104 @@
+package org.leukolab.models.backbones;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.leukolab.models.keras.Hdf5Reader;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * DL4J against Keras on the same weight file and the same input: every architecture with and without
+ * its top, random weights made by data-scripts/keras-fixtures/make_fixtures.py (Keras 2.15), and one
+ * real official ImageNet file. Maximum absolute difference allowed: 1e-4 on float32 outputs.
+ */
+class KerasEquivalenceTest {
+    static final double TOLERANCE = 1e-4;
+
+    static Path fixture(String name) {
+        try {
+            return Paths.get(KerasEquivalenceTest.class.getResource("/org/leukolab/models/keras/" + name).toURI());
+        } catch (URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("test fixture " + name + " is missing", e);
+        }
+    }
+
+    record Io(INDArray rawNchw, INDArray preprocessedNchw, INDArray output) {}
+
+    static Io readIo(String name) throws Exception {
+        Hdf5Reader h = new Hdf5Reader(fixture(name));
+        INDArray raw = h.readFloat("input_raw").permute(0, 3, 1, 2).dup('c');
+        INDArray pre = h.datasets().contains("input_preprocessed")
+                ? h.readFloat("input_preprocessed").permute(0, 3, 1, 2).dup('c') : null;
+        return new Io(raw, pre, h.readFloat("output"));
+    }
+
+    /** DL4J's output in Keras' layout: feature maps NCHW -> NHWC. */
+    static INDArray asKeras(INDArray dl4j) {
+        return dl4j.rank() == 4 ? dl4j.permute(0, 2, 3, 1).dup('c') : dl4j;
+    }
+
+    static double maxAbsDiff(INDArray a, INDArray b) {
+        return Transforms.abs(a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE))).maxNumber().doubleValue();
+    }
+
+    static Supplier<Backbone> builder(String arch, boolean top) {
+        return switch (arch) {
+            case "vgg16" -> () -> Vgg16.build(32, top, 10, false, 1);
+            case "resnet50" -> () -> ResNet50.build(32, top, 10, false, 1);
+            case "mobilenetv2_1.0" -> () -> MobileNetV2.build(1.0, 32, top, 10, false, 1);
+            case "mobilenetv2_0.35" -> () -> MobileNetV2.build(0.35, 32, top, 10, false, 1);
+            case "efficientnetb0" -> () -> EfficientNetB0.build(32, top, 10, false, 1);
+            default -> throw new IllegalArgumentException(arch);
+        };
+    }
+
+    @ParameterizedTest(name = "{0}, top={1}")
+    @CsvSource({
+        "vgg16, true", "vgg16, false",
+        "resnet50, true", "resnet50, false",
+        "mobilenetv2_1.0, true", "mobilenetv2_1.0, false",
+        "mobilenetv2_0.35, true", "mobilenetv2_0.35, false",
+        "efficientnetb0, true", "efficientnetb0, false"})
+    void matchesKeras(String arch, boolean top) throws Exception {
+        Io io = readIo(arch + "_" + (top ? "top" : "notop") + "_32.io.h5");
+        Backbone b = Backbones.load(builder(arch, top).get(), fixture(arch + ".weights.h5"), false, "fixture");
+        INDArray pre = b.preprocessing().apply(io.rawNchw());
+        assertTrue(maxAbsDiff(pre, io.preprocessedNchw()) <= TOLERANCE,
+                "preprocess_input differs from Keras by " + maxAbsDiff(pre, io.preprocessedNchw()));
+        INDArray out = asKeras(b.graph().outputSingle(false, pre));
+        assertArrayEquals(io.output().shape(), out.shape());
+        double diff = maxAbsDiff(out, io.output());
+        double scale = io.output().amaxNumber().doubleValue();
+        assertTrue(scale > 0.1, "the Keras reference output is degenerate (max |y| " + scale + ")");
+        System.out.printf("equivalence %s top=%s: max |DL4J - Keras| = %.2e (outputs up to %.2f)%n", arch, top, diff, scale);
+        assertTrue(diff <= TOLERANCE, arch + " top=" + top + ": max |DL4J - Keras| = " + diff + " (outputs up to " + scale + ")");
+    }
+
+    @Test
+    void realOfficialMobileNetV2WeightsMatchKeras() throws Exception {
+        String file = MobileNetV2.weightFile(0.35, 224, false);
+        Optional<Path> weights = ImageNetWeights.find(file);
+        assumeTrue(weights.isPresent(), "SKIPPED: the official file " + file + " is not here; set LEUKOLAB_MIRROR "
+                + "(e.g. ../shared/datasets, whose ../weights holds it) or run ./leukolab fetch weights-mobilenetv2-0.35-224-notop");
+        Io io = readIo("mobilenetv2_0.35_notop_96_imagenet.io.h5");
+        Backbone b = Backbones.load(Backbones.mobileNetV2(0.35, 96, false), weights.get(), true, "imagenet");
+        INDArray out = asKeras(b.graph().outputSingle(false, b.preprocessing().apply(io.rawNchw())));
+        assertArrayEquals(new long[] {1, 3, 3, 1280}, out.shape());
+        double diff = maxAbsDiff(out, io.output());
+        System.out.printf("equivalence official MobileNetV2 0.35 at 96x96: max |DL4J - Keras| = %.2e%n", diff);
+        assertTrue(diff <= TOLERANCE, "official MobileNetV2 0.35: max |DL4J - Keras| = " + diff);
+        assertEquals(6.0, io.output().maxNumber().doubleValue(), 1e-6, "reference is the real (ReLU6-capped) feature map");
+    }
+}
