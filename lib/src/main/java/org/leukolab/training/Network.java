@@ -1,0 +1,225 @@
+package org.leukolab.training;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * One face for DL4J's two model types (sequential {@link MultiLayerNetwork} and {@link ComputationGraph}
+ * with a single input and output), so the trainer, evaluation and checkpoints work with either.
+ */
+public abstract class Network {
+    private volatile INDArray lastOutput;
+
+    public static Network of(MultiLayerNetwork net) {
+        return new Sequential(net);
+    }
+
+    public static Network of(ComputationGraph graph) {
+        if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() != 1) {
+            throw new IllegalArgumentException("only graphs with one input and one output are supported");
+        }
+        return new Graph(graph);
+    }
+
+    public abstract Model model();
+
+    /** One optimisation step on a batch. */
+    public abstract void fit(DataSet batch);
+
+    /** Loss of the last {@link #fit} batch (DL4J's score, regularisation included, as Keras reports it). */
+    public double lastScore() {
+        return model().score();
+    }
+
+    /** Average loss on a batch without training (inference mode). */
+    public abstract double score(DataSet batch);
+
+    /** Predictions in inference mode. */
+    public abstract INDArray output(INDArray features);
+
+    public abstract void setLearningRate(double lr);
+
+    public long parameters() {
+        return model().numParams();
+    }
+
+    public INDArray params() {
+        return model().params();
+    }
+
+    public void setParams(INDArray params) {
+        model().setParams(params);
+    }
+
+    /** The network's output on the last training batch (training-mode forward pass, so dropout was active). */
+    INDArray lastTrainingOutput() {
+        return lastOutput;
+    }
+
+    /** Writes the model with its optimiser state, atomically (temporary file, then rename). */
+    public void save(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+            ModelSerializer.writeModel(model(), tmp.toFile(), true);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Copies parameters and optimiser state from a checkpoint written by {@link #save}. */
+    public abstract void restore(Path file);
+
+    /**
+     * A listener that computes the output of each training forward pass (dropout active, weights before
+     * the update: what Keras' training accuracy is computed from). DL4J hands listeners the activations
+     * up to the input of the output layer; the output layer (dense + activation) is applied to it here,
+     * which costs a small matrix product instead of a second forward pass.
+     */
+    TrainingListener outputCatcher() {
+        return new BaseTrainingListener() {
+            @Override
+            public void onForwardPass(Model model, List<INDArray> activations) {
+                MultiLayerNetwork net = (MultiLayerNetwork) model;
+                lastOutput = applyOutputLayer(net.getOutputLayer(), activations.get(activations.size() - 1));
+            }
+
+            @Override
+            public void onForwardPass(Model model, Map<String, INDArray> activations) {
+                ComputationGraph g = (ComputationGraph) model;
+                String out = g.getConfiguration().getNetworkOutputs().get(0);
+                if (activations.containsKey(out)) {
+                    lastOutput = activations.get(out).detach();
+                    return;
+                }
+                String in = g.getConfiguration().getVertexInputs().get(out).get(0);
+                lastOutput = activations.containsKey(in) ? applyOutputLayer(g.getLayer(out), activations.get(in)) : null;
+            }
+        };
+    }
+
+    private static INDArray applyOutputLayer(org.deeplearning4j.nn.api.Layer layer, INDArray input) {
+        if (!(layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseOutputLayer conf)
+                || !layer.paramTable().containsKey("W")) {
+            return null; // not a dense output layer: the trainer falls back to an inference pass
+        }
+        INDArray x = input.rank() > 2 ? input.reshape('c', input.size(0), -1) : input;
+        INDArray z = x.castTo(layer.getParam("W").dataType()).mmul(layer.getParam("W"));
+        if (layer.paramTable().containsKey("b")) {
+            z.addiRowVector(layer.getParam("b"));
+        }
+        return conf.getActivationFn().getActivation(z, false).detach();
+    }
+
+    private static final class Sequential extends Network {
+        private final MultiLayerNetwork net;
+
+        Sequential(MultiLayerNetwork net) {
+            this.net = net;
+        }
+
+        @Override
+        public Model model() {
+            return net;
+        }
+
+        @Override
+        public void fit(DataSet batch) {
+            net.fit(batch);
+        }
+
+        @Override
+        public double score(DataSet batch) {
+            return net.score(batch, false);
+        }
+
+        @Override
+        public INDArray output(INDArray features) {
+            return net.output(features, false);
+        }
+
+        @Override
+        public void setLearningRate(double lr) {
+            net.setLearningRate(lr);
+        }
+
+        @Override
+        public void restore(Path file) {
+            try {
+                MultiLayerNetwork saved = ModelSerializer.restoreMultiLayerNetwork(file.toFile(), true);
+                net.setParams(saved.params());
+                // the updaters' bias corrections and schedules depend on these counters
+                net.setIterationCount(saved.getIterationCount());
+                net.setEpochCount(saved.getEpochCount());
+                if (saved.getUpdater() != null && saved.getUpdater().getStateViewArray() != null) {
+                    net.getUpdater().getStateViewArray().assign(saved.getUpdater().getStateViewArray());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static final class Graph extends Network {
+        private final ComputationGraph graph;
+
+        Graph(ComputationGraph graph) {
+            this.graph = graph;
+        }
+
+        @Override
+        public Model model() {
+            return graph;
+        }
+
+        @Override
+        public void fit(DataSet batch) {
+            graph.fit(batch);
+        }
+
+        @Override
+        public double score(DataSet batch) {
+            return graph.score(batch, false);
+        }
+
+        @Override
+        public INDArray output(INDArray features) {
+            return graph.outputSingle(false, features);
+        }
+
+        @Override
+        public void setLearningRate(double lr) {
+            graph.setLearningRate(lr);
+        }
+
+        @Override
+        public void restore(Path file) {
+            try {
+                ComputationGraph saved = ModelSerializer.restoreComputationGraph(file.toFile(), true);
+                graph.setParams(saved.params());
+                graph.getConfiguration().setIterationCount(saved.getIterationCount());
+                graph.getConfiguration().setEpochCount(saved.getEpochCount());
+                if (saved.getUpdater() != null && saved.getUpdater().getStateViewArray() != null
+                        && graph.getUpdater().getStateViewArray() != null) {
+                    graph.getUpdater().getStateViewArray().assign(saved.getUpdater().getStateViewArray());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}
