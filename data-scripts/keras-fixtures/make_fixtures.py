@@ -159,11 +159,35 @@ ARCHITECTURES = [
 SIZE = 32  # the smallest input every one of them accepts
 
 
+def write_summaries(path: Path):
+    """Keras' own numbers for each backbone at 224x224: total parameters (model.count_params(), which counts
+    BatchNorm statistics too) with and without the top, and the shape of the last feature map."""
+    out = {}
+    for label, build, kw in [("VGG16", apps.VGG16, {}), ("ResNet50", apps.ResNet50, {}),
+                             ("MobileNetV2 (alpha 1.0)", apps.MobileNetV2, dict(alpha=1.0)),
+                             ("MobileNetV2 (alpha 0.5)", apps.MobileNetV2, dict(alpha=0.5)),
+                             ("MobileNetV2 (alpha 0.35)", apps.MobileNetV2, dict(alpha=0.35)),
+                             ("EfficientNetB0", apps.EfficientNetB0, {})]:
+        keras.backend.clear_session()
+        top = build(weights=None, input_shape=(224, 224, 3), include_top=True, **kw)
+        keras.backend.clear_session()
+        notop = build(weights=None, input_shape=(224, 224, 3), include_top=False, **kw)
+        out[label] = {"params_top": int(top.count_params()), "params_notop": int(notop.count_params()),
+                      "feature_map_hwc": list(notop.output_shape[1:]), "layers_notop": len(notop.layers)}
+        print(label, out[label])
+    out["_about"] = (f"Keras {KERAS_VERSION} (TensorFlow {tf.__version__}) model.count_params() at 224x224, weights=None; "
+                     "written by data-scripts/keras-fixtures/make_fixtures.py --summaries")
+    path.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--official-weights", help="folder holding mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5")
+    ap.add_argument("--summaries", help="also write Keras' parameter counts and feature-map shapes at 224x224 to this JSON file")
     a = ap.parse_args()
+    if a.summaries:
+        write_summaries(Path(a.summaries))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     index = {}

@@ -20,7 +20,6 @@ import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -170,9 +169,9 @@ final class KerasGraph {
      * into a batch normalisation over raw 0..255 input that always runs in inference mode.
      */
     String normalization(String name, String in, double[] extraScale) {
-        BatchNormalization bn = new BatchNormalization.Builder().eps(1e-12).useLogStd(false).build();
         mapped.add(new Mapped(name, Kind.NORMALIZATION, null, extraScale, 1e-12));
-        return put(name, new FrozenLayerWithBackprop(bn), shape(in), in);
+        return put(name, new org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop(
+                new org.leukolab.models.FrozenBatchNorm(3, 1e-12, 0.99, true)), shape(in), in);
     }
 
     String activation(String name, String in, Activation act) {

@@ -1,0 +1,63 @@
+package org.leukolab.models.backbones;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BiFunction;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Parameter counts and feature-map shapes at 224x224 against Keras' own (keras-summaries.json, written
+ * by the fixture script from model.count_params()).
+ */
+class KerasSummaryTest {
+    static JsonObject summaries() {
+        return new Gson().fromJson(new InputStreamReader(KerasSummaryTest.class.getResourceAsStream(
+                "/org/leukolab/models/backbones/keras-summaries.json"), StandardCharsets.UTF_8), JsonObject.class);
+    }
+
+    static BiFunction<Integer, Boolean, Backbone> builder(String label) {
+        return switch (label) {
+            case "VGG16" -> Backbones::vgg16;
+            case "ResNet50" -> Backbones::resNet50;
+            case "MobileNetV2 (alpha 1.0)" -> (s, t) -> Backbones.mobileNetV2(1.0, s, t);
+            case "MobileNetV2 (alpha 0.5)" -> (s, t) -> Backbones.mobileNetV2(0.5, s, t);
+            case "MobileNetV2 (alpha 0.35)" -> (s, t) -> Backbones.mobileNetV2(0.35, s, t);
+            case "EfficientNetB0" -> Backbones::efficientNetB0;
+            default -> throw new IllegalArgumentException(label);
+        };
+    }
+
+    /**
+     * EfficientNet's input normalisation is a Keras Normalization layer (mean 3 + variance 3 + a scalar
+     * count = 7 numbers); leukolab folds it into a frozen batch norm (gamma, beta, mean, var = 12 numbers).
+     */
+    static long dl4jExtra(String label) {
+        return label.equals("EfficientNetB0") ? 5 : 0;
+    }
+
+    @ParameterizedTest(name = "{0}, top={1}")
+    @CsvSource(delimiter = ';', value = {
+        "VGG16;false", "VGG16;true", "ResNet50;false", "ResNet50;true",
+        "MobileNetV2 (alpha 1.0);false", "MobileNetV2 (alpha 1.0);true", "MobileNetV2 (alpha 0.5);false",
+        "MobileNetV2 (alpha 0.35);false", "MobileNetV2 (alpha 0.35);true", "EfficientNetB0;false", "EfficientNetB0;true"})
+    void parameterCountAndFeatureMapMatchKeras(String label, boolean top) {
+        JsonObject k = summaries().getAsJsonObject(label);
+        Backbone b = builder(label).apply(224, top);
+        long keras = k.get(top ? "params_top" : "params_notop").getAsLong();
+        assertEquals(keras + dl4jExtra(label), b.parameters(), label + " parameters");
+        if (!top) {
+            int[] hwc = Transfer.featureShape(b);
+            int[] want = new int[3];
+            for (int i = 0; i < 3; i++) {
+                want[i] = k.getAsJsonArray("feature_map_hwc").get(i).getAsInt();
+            }
+            assertArrayEquals(want, hwc, label + " feature map");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package org.leukolab.models.backbones;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.Color;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.leukolab.training.Network;
+import org.leukolab.training.Trainer;
+import org.leukolab.training.TrainingResult;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+class TransferTest {
+    @TempDir
+    Path dir;
+
+    /** A small real-looking backbone: MobileNetV2 0.35 at 32x32 with the fixture's weights (healthy activations). */
+    static Backbone small() {
+        return Backbones.load(MobileNetV2.build(0.35, 32, false, 1000, true, 3),
+                KerasEquivalenceTest.fixture("mobilenetv2_0.35.weights.h5"), false, "fixture");
+    }
+
+    static boolean same(INDArray a, INDArray b) {
+        return java.util.Arrays.equals(a.toFloatVector(), b.toFloatVector());
+    }
+
+    static DataSet images(int n, long seed) {
+        Random r = new Random(seed);
+        INDArray x = Nd4j.rand(DataType.FLOAT, n, 3, 32, 32).muli(255);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
+        for (int i = 0; i < n; i++) {
+            int c = r.nextInt(3);
+            y.putScalar(i, c, 1);
+            x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.point(c)).addi(60);
+        }
+        return new DataSet(x, y);
+    }
+
+    private static INDArray backboneParams(ComputationGraph g, Backbone b) {
+        return Nd4j.concat(0, b.mappedLayers().stream().map(m -> g.getLayer(m.name()).params().dup().reshape(-1)).toArray(INDArray[]::new));
+    }
+
+    @Test
+    void frozenBackboneStaysFixedWhileTheHeadLearns() {
+        Backbone b = small();
+        ComputationGraph model = Transfer.classifier(b, Head.globalAveragePooling().dense(16).batchNorm().softmax(3),
+                new Adam(1e-2), 1, Freeze.all());
+        List<String> frozen = Transfer.frozenLayers(model);
+        assertTrue(frozen.contains("Conv1") && frozen.contains("Conv_1_bn"), frozen.toString());
+        assertFalse(frozen.stream().anyMatch(n -> n.startsWith("head_")));
+        INDArray before = backboneParams(model, b);
+        INDArray headBefore = model.getLayer("head_1_dense").params().dup();
+        DataSet d = images(24, 1);
+        d.setFeatures(b.preprocessing().apply(d.getFeatures()));
+        model.fit(d);
+        assertTrue(same(before, backboneParams(model, b)), "frozen weights (and BatchNorm statistics) unchanged");
+        assertFalse(same(headBefore, model.getLayer("head_1_dense").params()), "the head learned");
+    }
+
+    @Test
+    void partialFreezeKeepsBatchNormFrozenAndFineTuneUnfreezes() {
+        Backbone b = small();
+        ComputationGraph model = Transfer.classifier(b, Head.globalAveragePooling().softmax(3), new Adam(1e-3), 1,
+                Freeze.firstFraction(0.5).keepBatchNormFrozen());
+        List<String> frozen = Transfer.frozenLayers(model);
+        assertTrue(frozen.contains("Conv1"), "early layers frozen");
+        assertFalse(frozen.contains("block_16_project"), "late convolutions trainable");
+        assertTrue(frozen.contains("block_16_project_BN"), "late BatchNorm kept frozen");
+        INDArray lateBn = model.getLayer("block_16_project_BN").params().dup();
+        INDArray lateConv = model.getLayer("block_16_project").params().dup();
+        DataSet d = images(16, 2);
+        d.setFeatures(b.preprocessing().apply(d.getFeatures()));
+        model.fit(d);
+        assertTrue(same(lateBn, model.getLayer("block_16_project_BN").params()), "frozen BatchNorm unchanged");
+        assertFalse(same(lateConv, model.getLayer("block_16_project").params()), "trainable convolution updated");
+        INDArray early = model.getLayer("Conv1").params().dup();
+        model.fit(d);
+        assertTrue(same(early, model.getLayer("Conv1").params()), "leading layers unchanged");
+
+        ComputationGraph tuned = Transfer.fineTune(model, b, Freeze.none(), new Adam(1e-5));
+        assertTrue(same(model.params(), tuned.params()), "fine-tuning starts from the trained weights");
+        assertTrue(Transfer.frozenLayers(tuned).isEmpty());
+        assertEquals(1e-5, tuned.getLearningRate("block_16_project"), 1e-12);
+    }
+
+    @Test
+    void headTrainedOnCachedFeaturesEqualsTheClassifierOnImages() {
+        Backbone b = small();
+        DataSet d = images(40, 3);
+        org.leukolab.data.LoadedImages imgs = org.leukolab.data.TestLoaded.of(d, 32);
+        DataSet feats = FeatureCache.features(b, imgs, dir.resolve("cache"), false);
+        assertArrayEquals(new long[] {40, 1280, 1, 1}, feats.getFeatures().shape());
+        assertTrue(Files.isFeatureFile(dir.resolve("cache")), "written to the cache folder");
+        DataSet again = FeatureCache.features(b, imgs, dir.resolve("cache"), false);
+        assertEquals(feats.getFeatures(), again.getFeatures());
+
+        Head head = Head.globalAveragePooling().dense(8).softmax(3);
+        ComputationGraph alone = head.standalone(new long[] {1280, 1, 1}, new Adam(1e-2), 5);
+        TrainingResult r = Trainer.builder("head").epochs(3).batchSize(8).progress(false).build()
+                .fit(Network.of(alone), feats, null);
+        assertEquals(3, r.history().rowCount());
+        ComputationGraph full = Transfer.classifier(b, head, new Adam(1e-2), 5, Freeze.all());
+        Transfer.copyHead(alone, full);
+        INDArray viaImages = full.outputSingle(false, b.preprocessing().apply(imgs.features()));
+        INDArray viaFeatures = alone.outputSingle(false, feats.getFeatures());
+        assertTrue(viaImages.equalsWithEps(viaFeatures, 1e-5), "same predictions through either path");
+    }
+
+    @Test
+    void efficientNetTrainsEndToEndAndFrozen() {
+        Backbone b = Backbones.load(EfficientNetB0.build(32, false, 1000, true, 1),
+                KerasEquivalenceTest.fixture("efficientnetb0.weights.h5"), false, "fixture");
+        DataSet d = images(8, 4);
+        ComputationGraph all = Transfer.classifier(b, Head.globalAveragePooling().softmax(3), new Adam(1e-2), 1, Freeze.none());
+        INDArray stem = all.getLayer("stem_conv").params().dup();
+        INDArray norm = all.getLayer("normalization").params().dup();
+        INDArray se = all.getLayer("block2a_se_reduce").params().dup();
+        all.fit(d); // EfficientNet takes raw pixels: its normalisation is inside the model
+        assertFalse(same(stem, all.getLayer("stem_conv").params()), "stem trained");
+        assertFalse(same(se, all.getLayer("block2a_se_reduce").params()), "squeeze-and-excitation trained");
+        assertTrue(same(norm, all.getLayer("normalization").params()), "input normalisation never trains");
+
+        ComputationGraph frozen = Transfer.classifier(b, Head.globalAveragePooling().softmax(3), new Adam(1e-2), 1, Freeze.all());
+        INDArray top = frozen.getLayer("top_conv").params().dup();
+        frozen.fit(d);
+        assertTrue(same(top, frozen.getLayer("top_conv").params()));
+    }
+
+    @Test
+    void topBackbonesAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Transfer.classifier(MobileNetV2.build(0.35, 32, true, 10, true, 1),
+                Head.globalAveragePooling().softmax(3), new Adam(), 1, Freeze.all()));
+    }
+
+    static final class Files {
+        static boolean isFeatureFile(Path dir) {
+            try (var s = java.nio.file.Files.list(dir)) {
+                return s.anyMatch(p -> p.toString().endsWith(".features"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }
+    }
+}
