@@ -36,10 +36,24 @@ public final class Backbones {
         return EfficientNetB0.build(size, includeTop, 1000, true, SEED);
     }
 
-    /** Loads the official ImageNet file for this backbone, or throws {@link ImageNetWeights.Missing}. */
+    /**
+     * Loads the official ImageNet file for this backbone, or throws {@link ImageNetWeights.Missing}.
+     * MobileNetV2 has one file per training resolution (96 to 224) as Keras does; when the one for this
+     * input size is absent, a no-top backbone takes the 224 file (the shapes are the same; it is then
+     * labelled as trained at 224).
+     */
     public static Backbone withImageNetWeights(Backbone b) {
-        Path file = ImageNetWeights.locate(b.weightFile());
-        return load(b, file, true, "imagenet: " + file.getFileName());
+        java.util.Optional<Path> file = ImageNetWeights.find(b.weightFile());
+        if (file.isEmpty() && b.architecture().startsWith("MobileNetV2") && !b.includeTop() && b.inputSize() != 224) {
+            String alt = b.weightFile().replaceFirst("_(96|128|160|192)_no_top\\.h5$", "_224_no_top.h5");
+            java.util.Optional<Path> at224 = ImageNetWeights.find(alt);
+            if (at224.isPresent()) {
+                return load(b, at224.get(), true, "imagenet: " + alt + " (trained at 224x224, used at "
+                        + b.inputSize() + "x" + b.inputSize() + ")");
+            }
+        }
+        Path f = file.orElseGet(() -> ImageNetWeights.locate(b.weightFile()));
+        return load(b, f, true, "imagenet: " + f.getFileName());
     }
 
     /**
