@@ -182,6 +182,71 @@ public final class ClassificationReport implements Rich {
         return Table.create(title, StringColumn.create("class", rows), p, r, f, s);
     }
 
+    /**
+     * The layout scikit-learn prints for multi-label (one-hot) predictions, as report 002 printed its
+     * Random Forest: per-class rows, then micro, macro, weighted and samples averages, with
+     * {@code zero_division=1} (a ratio with nothing to divide by counts as 1, as the report chose).
+     * Each image has exactly one true class; images given no class predict no label.
+     */
+    public Table multilabelTable() {
+        int k = classes().size();
+        long n = cm.total();
+        List<String> rows = new ArrayList<>(classes());
+        DoubleColumn p = DoubleColumn.create("precision");
+        DoubleColumn r = DoubleColumn.create("recall");
+        DoubleColumn f = DoubleColumn.create("f1");
+        IntColumn s = IntColumn.create("support");
+        long tp = 0;
+        long predicted = 0;
+        double[] wp = new double[3];
+        double[] mp = new double[3];
+        for (int c = 0; c < k; c++) {
+            long pc = cm.predictedCount(c);
+            long ac = cm.actualCount(c);
+            double prec = pc == 0 ? 1.0 : (double) cm.count(c, c) / pc;
+            double rec = ac == 0 ? 1.0 : (double) cm.count(c, c) / ac;
+            double f1 = prec + rec == 0 ? 0 : 2 * prec * rec / (prec + rec);
+            p.append(prec);
+            r.append(rec);
+            f.append(f1);
+            s.append(Math.toIntExact(ac));
+            tp += cm.count(c, c);
+            predicted += pc;
+            mp[0] += prec / k;
+            mp[1] += rec / k;
+            mp[2] += f1 / k;
+            wp[0] += prec * ac / n;
+            wp[1] += rec * ac / n;
+            wp[2] += f1 * ac / n;
+        }
+        double microP = predicted == 0 ? 1.0 : (double) tp / predicted;
+        double microR = n == 0 ? 0 : (double) tp / n;
+        rows.add("micro avg");
+        p.append(microP);
+        r.append(microR);
+        f.append(microP + microR == 0 ? 0 : 2 * microP * microR / (microP + microR));
+        s.append(Math.toIntExact(n));
+        rows.add("macro avg");
+        p.append(mp[0]);
+        r.append(mp[1]);
+        f.append(mp[2]);
+        s.append(Math.toIntExact(n));
+        rows.add("weighted avg");
+        p.append(wp[0]);
+        r.append(wp[1]);
+        f.append(wp[2]);
+        s.append(Math.toIntExact(n));
+        // per image: no label predicted -> precision 1 (zero_division), recall 0, F1 0;
+        // one label predicted -> all three are 1 if right, 0 if wrong
+        long none = cm.noClassTotal();
+        rows.add("samples avg");
+        p.append(n == 0 ? 0 : (double) (tp + none) / n);
+        r.append(n == 0 ? 0 : (double) tp / n);
+        f.append(n == 0 ? 0 : (double) tp / n);
+        s.append(Math.toIntExact(n));
+        return Table.create(title + " (multi-label layout, zero_division=1)", StringColumn.create("class", rows), p, r, f, s);
+    }
+
     /** Text in the layout of scikit-learn's {@code classification_report}, to 4 decimals. */
     @Override
     public String toString() {
@@ -200,6 +265,10 @@ public final class ClassificationReport implements Rich {
         List<String> undef = undefined();
         if (!undef.isEmpty()) {
             sb.append("\nreported as 0 (undefined): ").append(String.join("; ", undef)).append('\n');
+        }
+        if (cm.noClassTotal() > 0) {
+            sb.append(String.format(Locale.ROOT, "%nno class predicted for %d of %d images (counted as wrong)%n",
+                    cm.noClassTotal(), cm.total()));
         }
         return sb.toString();
     }

@@ -8,14 +8,25 @@ import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-/** Counts of (actual class, predicted class) pairs. Rows are actual classes, columns predicted. */
+/**
+ * Counts of (actual class, predicted class) pairs. Rows are actual classes, columns predicted.
+ *
+ * <p>A prediction of {@value #NO_CLASS} means the model named no class at all (report 002's one-hot
+ * Random Forest does this when no output fires); such images are counted in a separate "(no class)"
+ * column: wrong for accuracy and recall, and not a prediction of any class for precision.
+ */
 public final class ConfusionMatrix implements Rich {
+    /** The predicted label of an image for which the model named no class. */
+    public static final int NO_CLASS = -1;
+
     private final List<String> classes;
     private final long[][] counts;
+    private final long[] noClass;
 
-    private ConfusionMatrix(List<String> classes, long[][] counts) {
+    private ConfusionMatrix(List<String> classes, long[][] counts, long[] noClass) {
         this.classes = List.copyOf(classes);
         this.counts = counts;
+        this.noClass = noClass;
     }
 
     /** Builds the matrix from label indices into {@code classes}. */
@@ -25,12 +36,17 @@ public final class ConfusionMatrix implements Rich {
         }
         int k = classes.size();
         long[][] c = new long[k][k];
+        long[] none = new long[k];
         for (int i = 0; i < actual.length; i++) {
             check(actual[i], k, "actual", i);
+            if (predicted[i] == NO_CLASS) {
+                none[actual[i]]++;
+                continue;
+            }
             check(predicted[i], k, "predicted", i);
             c[actual[i]][predicted[i]]++;
         }
-        return new ConfusionMatrix(classes, c);
+        return new ConfusionMatrix(classes, c, none);
     }
 
     private static void check(int label, int k, String what, int i) {
@@ -56,6 +72,22 @@ public final class ConfusionMatrix implements Rich {
                 t += v;
             }
         }
+        for (long v : noClass) {
+            t += v;
+        }
+        return t;
+    }
+
+    /** Images of class {@code actual} for which no class was predicted. */
+    public long noClass(int actual) {
+        return noClass[actual];
+    }
+
+    public long noClassTotal() {
+        long t = 0;
+        for (long v : noClass) {
+            t += v;
+        }
         return t;
     }
 
@@ -67,9 +99,9 @@ public final class ConfusionMatrix implements Rich {
         return t;
     }
 
-    /** Row sum: how many images truly belong to the class. */
+    /** Row sum: how many images truly belong to the class (including those given no class). */
     public long actualCount(int c) {
-        long t = 0;
+        long t = noClass[c];
         for (long v : counts[c]) {
             t += v;
         }
@@ -104,6 +136,13 @@ public final class ConfusionMatrix implements Rich {
                 col[a] = Math.toIntExact(counts[a][p]);
             }
             t.addColumns(IntColumn.create(classes.get(p), col));
+        }
+        if (noClassTotal() > 0) {
+            int[] col = new int[classes.size()];
+            for (int a = 0; a < classes.size(); a++) {
+                col[a] = Math.toIntExact(noClass[a]);
+            }
+            t.addColumns(IntColumn.create("(no class)", col));
         }
         return t;
     }

@@ -126,16 +126,22 @@ public final class Charts {
     public static Figure confusionHeatmap(ConfusionMatrix cm, boolean normalised) {
         List<String> classes = cm.classes();
         int k = classes.size();
+        boolean none = cm.noClassTotal() > 0;
         List<Number[]> cells = new ArrayList<>();
         double max = 0;
         for (int a = 0; a < k; a++) {
             long rowTotal = cm.actualCount(a);
-            for (int p = 0; p < k; p++) {
-                double v = normalised ? (rowTotal == 0 ? 0 : (double) cm.count(a, p) / rowTotal) : cm.count(a, p);
+            for (int p = 0; p < k + (none ? 1 : 0); p++) {
+                long count = p < k ? cm.count(a, p) : cm.noClass(a);
+                double v = normalised ? (rowTotal == 0 ? 0 : (double) count / rowTotal) : count;
                 max = Math.max(max, v);
                 // HeatMapChart's y axis runs bottom-up; put the first class at the top, as tables do
                 cells.add(new Number[] {p, k - 1 - a, v});
             }
+        }
+        List<String> predictedLabels = new ArrayList<>(classes);
+        if (none) {
+            predictedLabels.add("(no class)");
         }
         List<String> reversed = new ArrayList<>(classes);
         java.util.Collections.reverse(reversed);
@@ -150,7 +156,7 @@ public final class Charts {
         chart.getStyler().setValueFontColor(Color.BLACK);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendVisible(true);
-        chart.addSeries("count", classes, reversed, cells);
+        chart.addSeries("count", predictedLabels, reversed, cells);
         return Figure.of(chart);
     }
 

@@ -201,6 +201,13 @@ class ImageIndexTest {
     }
 
     @Test
+    void randomSplitCountsLikeScikitLearn() {
+        assertEquals(1992, ImageIndex.validationCount(0.8, 9957)); // report 002: 7,965 / 1,992
+        assertEquals(20, ImageIndex.validationCount(0.8, 100));
+        assertEquals(1, ImageIndex.validationCount(0.9, 5));
+    }
+
+    @Test
     void stratifiedSplitKeepsClassProportions() throws IOException {
         ImageIndex.Split s = many().stratifiedSplit(0.75, 1);
         Table counts = s.validation().classCounts();

@@ -125,4 +125,32 @@ class ClassificationReportTest {
         assertEquals(List.of("model A", "model B"), t.stringColumn("model").asList());
         assertEquals(1.0, t.doubleColumn("accuracy").get(1), EPS);
     }
+
+    @Test
+    void noClassPredictionsCountAsWrongAndLeavePrecisionAlone() {
+        // actual:    a a a b b c
+        // predicted: a - a b - b      (- = no class)
+        int none = ConfusionMatrix.NO_CLASS;
+        ClassificationReport r = ClassificationReport.of(new int[] {0, 0, 0, 1, 1, 2},
+                new int[] {0, none, 0, 1, none, 1}, CLASSES);
+        assertEquals(3.0 / 6, r.accuracy(), EPS);
+        assertEquals(1.0, r.precision(0), EPS);        // 2 predicted a, both right
+        assertEquals(2.0 / 3, r.recall(0), EPS);       // 2 of 3 a found
+        assertEquals(1.0 / 2, r.precision(1), EPS);    // predicted b twice, once right
+        assertEquals(1.0 / 2, r.recall(1), EPS);
+        assertEquals(2, r.confusion().noClassTotal());
+        assertEquals(List.of("actual", "a", "b", "c", "(no class)"), r.confusion().table().columnNames());
+
+        Table t = r.multilabelTable();
+        assertEquals(List.of("a", "b", "c", "micro avg", "macro avg", "weighted avg", "samples avg"),
+                t.stringColumn("class").asList());
+        assertEquals(1.0, t.doubleColumn("precision").get(2), EPS);        // c never predicted: zero_division=1
+        assertEquals(0.0, t.doubleColumn("recall").get(2), EPS);
+        assertEquals(3.0 / 4, t.doubleColumn("precision").get(3), EPS);   // micro: 3 right of 4 predicted
+        assertEquals(3.0 / 6, t.doubleColumn("recall").get(3), EPS);
+        assertEquals((3.0 + 2.0) / 6, t.doubleColumn("precision").get(6), EPS); // samples: right or nothing predicted
+        assertEquals(3.0 / 6, t.doubleColumn("recall").get(6), EPS);
+        assertEquals((1.0 + 0.5 + 1.0) / 3, t.doubleColumn("precision").get(4), EPS); // macro
+        assertTrue(r.toString().contains("no class predicted for 2 of 6"));
+    }
 }

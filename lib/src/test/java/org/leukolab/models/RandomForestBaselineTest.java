@@ -1,0 +1,64 @@
+package org.leukolab.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.leukolab.data.LoadedImages;
+import org.leukolab.data.TestLoaded;
+import org.leukolab.evaluation.ConfusionMatrix;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+class RandomForestBaselineTest {
+    /** Three classes of 8x8 images: each class brighter in its own colour channel, plus noise. */
+    static LoadedImages images(int n, long seed) {
+        Random r = new Random(seed);
+        INDArray x = Nd4j.create(DataType.FLOAT, n, 3, 8, 8);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
+        for (int i = 0; i < n; i++) {
+            int c = i % 3;
+            y.putScalar(i, c, 1);
+            for (int ch = 0; ch < 3; ch++) {
+                for (int p = 0; p < 64; p++) {
+                    x.putScalar(new long[] {i, ch, p / 8, p % 8}, Math.min(255, (ch == c ? 120 : 60) + r.nextGaussian() * 40 + 60));
+                }
+            }
+        }
+        return TestLoaded.of(new DataSet(x, y), 8);
+    }
+
+    @Test
+    void learnsAndIsReproducible() {
+        LoadedImages train = images(150, 1);
+        LoadedImages test = images(60, 2);
+        RandomForestBaseline a = RandomForestBaseline.fit(train, 20, 42);
+        RandomForestBaseline b = RandomForestBaseline.fit(train, 20, 42);
+        int[] pa = a.predict(test);
+        assertArrayEquals(pa, b.predict(test), "same seed, same forest");
+        int correct = 0;
+        for (int i = 0; i < pa.length; i++) {
+            correct += pa[i] == test.labels()[i] ? 1 : 0;
+        }
+        assertTrue(correct >= 50, "easy task: " + correct + "/60");
+        assertEquals(20, a.trees());
+        assertTrue(a.fitSeconds() > 0 && a.peakHeapBytes() > 0);
+    }
+
+    @Test
+    void publishedRuleAbstainsWhenNoClassHasAMajority() {
+        LoadedImages train = images(90, 3);
+        RandomForestBaseline rf = RandomForestBaseline.fit(train, 15, 7);
+        LoadedImages hard = images(60, 4);
+        int[] majority = rf.predict(hard);
+        int[] published = rf.predictAsPublished(hard);
+        for (int i = 0; i < published.length; i++) {
+            // the published rule either agrees with the majority vote or names no class
+            assertTrue(published[i] == majority[i] || published[i] == ConfusionMatrix.NO_CLASS);
+        }
+    }
+}
