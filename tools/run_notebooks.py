@@ -164,6 +164,7 @@ def main(argv=None) -> int:
         print(f"no notebooks found in {NOTEBOOKS}", file=sys.stderr)
         return 2
     os.environ["LEUKOLAB_PROFILE"] = a.profile
+    os.environ.setdefault("LEUKOLAB_RUN_COMMAND", " ".join(["python", "tools/run_notebooks.py", *(argv or sys.argv[1:])]))
     os.environ.setdefault("LEUKOLAB_HOME", str(ROOT))
     timeout = a.timeout if a.timeout is not None else (1800 if a.profile == "quick" else -1)
     out_dir = Path(a.out).resolve()

@@ -354,6 +354,31 @@ public final class ImageIndex implements Rich {
         return splitBy(train, val);
     }
 
+    /**
+     * A split that keeps each group whole (for example the near-copies of one cell): groups are shuffled
+     * with {@code Random(seed)} and added to train until it holds {@code trainFraction} of the images, the
+     * rest go to validation. {@code groups[i]} is the group of record {@code i}.
+     */
+    public Split groupedSplit(int[] groups, double trainFraction, long seed) {
+        checkFraction(trainFraction);
+        if (groups.length != records.size()) {
+            throw new IllegalArgumentException(groups.length + " group numbers for " + records.size() + " images");
+        }
+        Map<Integer, List<Integer>> members = new TreeMap<>();
+        for (int i = 0; i < groups.length; i++) {
+            members.computeIfAbsent(groups[i], k -> new ArrayList<>()).add(i);
+        }
+        List<Integer> ids = new ArrayList<>(members.keySet());
+        Collections.shuffle(ids, new Random(seed));
+        int target = records.size() - validationCount(trainFraction, records.size());
+        List<Integer> train = new ArrayList<>();
+        List<Integer> val = new ArrayList<>();
+        for (int g : ids) {
+            (train.size() < target ? train : val).addAll(members.get(g));
+        }
+        return splitBy(train, val);
+    }
+
     /** At most {@code perClass} images of each class, chosen at random (seeded); for quick runs. */
     public ImageIndex stratifiedSample(int perClass, long seed) {
         if (perClass <= 0) {

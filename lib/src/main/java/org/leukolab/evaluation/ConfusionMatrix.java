@@ -49,6 +49,22 @@ public final class ConfusionMatrix implements Rich {
         return new ConfusionMatrix(classes, c, none);
     }
 
+    /** A matrix from stored counts ({@code [actual][predicted]}, and per actual class the images given no class). */
+    public static ConfusionMatrix fromCounts(List<String> classes, long[][] counts, long[] noClass) {
+        int k = classes.size();
+        if (counts.length != k || (noClass != null && noClass.length != k)) {
+            throw new IllegalArgumentException("counts do not match " + k + " classes");
+        }
+        long[][] c = new long[k][];
+        for (int i = 0; i < k; i++) {
+            if (counts[i].length != k) {
+                throw new IllegalArgumentException("row " + i + " has " + counts[i].length + " columns, expected " + k);
+            }
+            c[i] = counts[i].clone();
+        }
+        return new ConfusionMatrix(classes, c, noClass == null ? new long[k] : noClass.clone());
+    }
+
     private static void check(int label, int k, String what, int i) {
         if (label < 0 || label >= k) {
             throw new IllegalArgumentException(what + " label " + label + " at position " + i

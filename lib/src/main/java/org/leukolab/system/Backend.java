@@ -27,6 +27,11 @@ public final class Backend {
         return found.isEmpty() ? "unknown (no nd4j native jar named on the class path)" : found;
     }
 
+    /** The backend facts that need no ND4J start: the native variant on the class path. */
+    public static String describeWithoutInit() {
+        return "ND4J " + nativeVariant();
+    }
+
     /** One line: backend class, native variant, thread counts, JDK. */
     public static String describe() {
         var env = Nd4j.getExecutioner().getEnvironmentInformation();

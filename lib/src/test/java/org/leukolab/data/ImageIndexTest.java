@@ -201,6 +201,27 @@ class ImageIndexTest {
     }
 
     @Test
+    void groupedSplitKeepsEveryGroupOnOneSide() throws IOException {
+        ImageIndex idx = many();
+        int[] groups = new int[idx.size()];
+        for (int i = 0; i < groups.length; i++) {
+            groups[i] = i / 5; // groups of five consecutive images
+        }
+        ImageIndex.Split s = idx.groupedSplit(groups, 0.8, 3);
+        Set<Integer> trainGroups = new HashSet<>();
+        java.util.Map<Path, Integer> pos = new java.util.HashMap<>();
+        for (int i = 0; i < idx.size(); i++) {
+            pos.put(idx.get(i).path(), i);
+        }
+        s.train().records().forEach(r -> trainGroups.add(groups[pos.get(r.path())]));
+        s.validation().records().forEach(r -> assertFalse(trainGroups.contains(groups[pos.get(r.path())]),
+                "a group on both sides"));
+        assertEquals(idx.size(), s.train().size() + s.validation().size());
+        assertTrue(Math.abs(s.train().size() - 72) <= 5, "about 80% in train: " + s.train().size());
+        assertEquals(s.train().records(), idx.groupedSplit(groups, 0.8, 3).train().records());
+    }
+
+    @Test
     void randomSplitCountsLikeScikitLearn() {
         assertEquals(1992, ImageIndex.validationCount(0.8, 9957)); // report 002: 7,965 / 1,992
         assertEquals(20, ImageIndex.validationCount(0.8, 100));

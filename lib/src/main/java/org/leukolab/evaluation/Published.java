@@ -1,0 +1,86 @@
+package org.leukolab.evaluation;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Numbers the source reports published, to put beside the reproduced ones. Taken from the reports'
+ * printed classification reports (see ../shared/seeds/README.md for the index); two decimals, as printed.
+ */
+public final class Published {
+    /** One published evaluation; per-class values are {precision, recall, f1}; NaN where not published. */
+    public record Result(String report, String model, String evaluatedOn, double accuracy, double macroPrecision,
+                         double macroRecall, double macroF1, Map<String, double[]> perClass, String note) {}
+
+    private Published() {}
+
+    private static Map<String, double[]> classes(double[]... rows) {
+        String[] names = {"EOSINOPHIL", "LYMPHOCYTE", "MONOCYTE", "NEUTROPHIL"};
+        Map<String, double[]> m = new LinkedHashMap<>();
+        for (int i = 0; i < names.length; i++) {
+            m.put(names[i], rows[i]);
+        }
+        return m;
+    }
+
+    /** Report 002: all on its random 20% validation split of TRAIN (1,992 images). */
+    public static List<Result> report002() {
+        List<Result> out = new ArrayList<>();
+        out.add(new Result("002", "Random Forest", "random validation split (1,992)", 0.79, 0.97, 0.79, 0.87,
+                classes(new double[] {0.96, 0.66, 0.79}, new double[] {0.99, 0.96, 0.97}, new double[] {0.98, 0.90, 0.94},
+                        new double[] {0.96, 0.63, 0.76}),
+                "fitted on one-hot labels (multi-output forest); images where no output fires count as wrong"));
+        out.add(new Result("002", "VGG16 (frozen) + dense head", "random validation split (1,992)", 0.91, 0.91, 0.91, 0.91,
+                classes(new double[] {0.87, 0.80, 0.84}, new double[] {0.99, 0.98, 0.99}, new double[] {0.94, 0.98, 0.96},
+                        new double[] {0.83, 0.87, 0.85}),
+                "ImageNet weights; inputs were raw 0..255 pixels (no VGG preprocessing); best epoch 10 of 15 restored"));
+        out.add(new Result("002", "Custom CNN", "random validation split (1,992)", 0.965, 0.96, 0.96, 0.96,
+                classes(new double[] {0.94, 0.94, 0.94}, new double[] {0.99, 0.99, 0.99}, new double[] {0.98, 0.99, 0.99},
+                        new double[] {0.94, 0.94, 0.94}),
+                "10 epochs of SGD (lr 0.001), about 1,220 s per epoch on the authors' CPU"));
+        return out;
+    }
+
+    /** A published result by model name. */
+    public static Result report002(String model) {
+        return report002().stream().filter(r -> r.model().startsWith(model)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no published report-002 result for " + model));
+    }
+
+    /**
+     * Published against reproduced: one row per number (accuracy, macro P/R/F1, then per-class F1), with
+     * the difference. {@code reproduced} is labelled by its title.
+     */
+    public static Table compare(Result published, ClassificationReport reproduced) {
+        StringColumn metric = StringColumn.create("metric");
+        DoubleColumn pub = DoubleColumn.create("published");
+        DoubleColumn rep = DoubleColumn.create("reproduced");
+        DoubleColumn diff = DoubleColumn.create("difference");
+        add(metric, pub, rep, diff, "accuracy", published.accuracy(), reproduced.accuracy());
+        add(metric, pub, rep, diff, "precision (macro)", published.macroPrecision(), reproduced.macroPrecision());
+        add(metric, pub, rep, diff, "recall (macro)", published.macroRecall(), reproduced.macroRecall());
+        add(metric, pub, rep, diff, "F1 (macro)", published.macroF1(), reproduced.macroF1());
+        List<String> cls = reproduced.classes();
+        for (int c = 0; c < cls.size(); c++) {
+            double[] p = published.perClass().get(cls.get(c));
+            if (p != null) {
+                add(metric, pub, rep, diff, "F1 " + cls.get(c), p[2], reproduced.f1(c));
+            }
+        }
+        return Table.create(String.format(Locale.ROOT, "%s: published (%s) vs %s", published.model(),
+                published.evaluatedOn(), reproduced.title()), metric, pub, rep, diff);
+    }
+
+    private static void add(StringColumn m, DoubleColumn p, DoubleColumn r, DoubleColumn d, String name, double pub, double rep) {
+        m.append(name);
+        p.append(pub);
+        r.append(rep);
+        d.append(Double.isNaN(pub) ? Double.NaN : Math.round((rep - pub) * 1000) / 1000.0);
+    }
+}

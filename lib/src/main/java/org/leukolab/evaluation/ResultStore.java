@@ -1,0 +1,136 @@
+package org.leukolab.evaluation;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.leukolab.system.Profile;
+import org.leukolab.system.RunInfo;
+import org.leukolab.system.Workspace;
+
+/**
+ * Results that outlive a notebook: each evaluation is saved as JSON (its confusion matrix, so every
+ * metric can be recomputed, plus the run's facts from {@link RunInfo} and any extra numbers such as fit
+ * time). Notebooks of one report pass results to its comparison notebook through
+ * {@code build/results/<report>/}; full-profile runs worth keeping are also written to
+ * {@code results/<report>/}, which is committed.
+ */
+public final class ResultStore {
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    private final Path dir;
+
+    private ResultStore(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The run's working results of a report, under {@code build/results/<report>}. */
+    public static ResultStore forReport(String report) {
+        return new ResultStore(Workspace.buildDir().resolve("results").resolve(report));
+    }
+
+    /** The committed results of a report, under {@code results/<report>}. */
+    public static ResultStore committed(String report) {
+        return new ResultStore(Workspace.resultsDir().resolve(report));
+    }
+
+    public static ResultStore at(Path dir) {
+        return new ResultStore(dir);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Saves a report under a short name (e.g. {@code random-forest-val}); returns the file. */
+    public Path save(String name, ClassificationReport report, Map<String, ?> extras) {
+        JsonObject o = new JsonObject();
+        o.addProperty("title", report.title());
+        o.add("classes", GSON.toJsonTree(report.classes()));
+        ConfusionMatrix cm = report.confusion();
+        o.add("confusion", GSON.toJsonTree(cm.counts()));
+        long[] none = new long[report.classes().size()];
+        for (int c = 0; c < none.length; c++) {
+            none[c] = cm.noClass(c);
+        }
+        o.add("noClass", GSON.toJsonTree(none));
+        JsonObject metrics = new JsonObject();
+        metrics.addProperty("accuracy", report.accuracy());
+        metrics.addProperty("macro_precision", report.macroPrecision());
+        metrics.addProperty("macro_recall", report.macroRecall());
+        metrics.addProperty("macro_f1", report.macroF1());
+        metrics.addProperty("weighted_f1", report.weightedF1());
+        o.add("metrics", metrics);
+        o.add("extras", GSON.toJsonTree(extras == null ? Map.of() : extras));
+        o.add("run", GSON.toJsonTree(RunInfo.current()));
+        return write(name + ".json", GSON.toJson(o));
+    }
+
+    /** Saves under {@code build/results} always, and under the committed {@code results/} in the full profile. */
+    public static void record(String report, String name, ClassificationReport r, Map<String, ?> extras) {
+        forReport(report).save(name, r, extras);
+        if (Profile.current() == Profile.FULL) {
+            committed(report).save(name, r, extras);
+        }
+    }
+
+    public Optional<ClassificationReport> load(String name) {
+        Path f = dir.resolve(name + ".json");
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            List<String> classes = new ArrayList<>();
+            o.getAsJsonArray("classes").forEach(e -> classes.add(e.getAsString()));
+            long[][] counts = GSON.fromJson(o.get("confusion"), long[][].class);
+            long[] none = o.has("noClass") ? GSON.fromJson(o.get("noClass"), long[].class) : null;
+            return Optional.of(ClassificationReport.of(ConfusionMatrix.fromCounts(classes, counts, none))
+                    .titled(o.get("title").getAsString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The extra numbers and run facts saved with a result. */
+    public Map<String, Object> details(String name) {
+        Path f = dir.resolve(name + ".json");
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (String k : List.of("extras", "run")) {
+                for (Map.Entry<String, JsonElement> e : o.getAsJsonObject(k).entrySet()) {
+                    m.put(e.getKey(), e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : e.getValue().toString());
+                }
+            }
+            return m;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Path write(String file, String content) {
+        try {
+            Files.createDirectories(dir);
+            Path target = dir.resolve(file);
+            Path tmp = dir.resolve("." + file + ".tmp");
+            Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(file) + ": " + e.getMessage(), e);
+        }
+    }
+}
