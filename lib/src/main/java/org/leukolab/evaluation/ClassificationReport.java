@@ -179,7 +179,7 @@ public final class ClassificationReport implements Rich {
         r.append(weightedRecall());
         f.append(weightedF1());
         s.append(n);
-        return Table.create(title, StringColumn.create("class", rows), p, r, f, s);
+        return Tables.rounded(Table.create(title, StringColumn.create("class", rows), p, r, f, s), 4);
     }
 
     /**
@@ -244,7 +244,8 @@ public final class ClassificationReport implements Rich {
         r.append(n == 0 ? 0 : (double) tp / n);
         f.append(n == 0 ? 0 : (double) tp / n);
         s.append(Math.toIntExact(n));
-        return Table.create(title + " (multi-label layout, zero_division=1)", StringColumn.create("class", rows), p, r, f, s);
+        return Tables.rounded(Table.create(title + " (multi-label layout, zero_division=1)", StringColumn.create("class", rows),
+                p, r, f, s), 4);
     }
 
     /** Text in the layout of scikit-learn's {@code classification_report}, to 4 decimals. */
@@ -275,11 +276,6 @@ public final class ClassificationReport implements Rich {
 
     @Override
     public Map<String, Object> mimeBundle() {
-        Table t = table();
-        for (String col : List.of("precision", "recall", "f1")) {
-            t.doubleColumn(col).setPrintFormatter(new tech.tablesaw.columns.numbers.NumberColumnFormatter(
-                    new java.text.DecimalFormat("0.0000", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)), ""));
-        }
-        return Map.of("text/plain", title + "\n" + this, "text/html", Tables.html(t, 0));
+        return Map.of("text/plain", title + "\n" + this, "text/html", Tables.html(table(), 0));
     }
 }

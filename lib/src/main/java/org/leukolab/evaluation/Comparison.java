@@ -25,6 +25,6 @@ public final class Comparison {
             r.append(rep.macroRecall());
             f.append(rep.macroF1());
         }
-        return Table.create("model comparison", model, acc, p, r, f);
+        return org.leukolab.notebook.Tables.rounded(Table.create("model comparison", model, acc, p, r, f), 4);
     }
 }

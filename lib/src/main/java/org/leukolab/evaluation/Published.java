@@ -73,8 +73,8 @@ public final class Published {
                 add(metric, pub, rep, diff, "F1 " + cls.get(c), p[2], reproduced.f1(c));
             }
         }
-        return Table.create(String.format(Locale.ROOT, "%s: published (%s) vs %s", published.model(),
-                published.evaluatedOn(), reproduced.title()), metric, pub, rep, diff);
+        return org.leukolab.notebook.Tables.rounded(Table.create(String.format(Locale.ROOT, "%s: published (%s) vs %s",
+                published.model(), published.evaluatedOn(), reproduced.title()), metric, pub, rep, diff), 3);
     }
 
     private static void add(StringColumn m, DoubleColumn p, DoubleColumn r, DoubleColumn d, String name, double pub, double rep) {

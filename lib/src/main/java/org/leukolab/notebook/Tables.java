@@ -41,6 +41,18 @@ public final class Tables {
         return Map.of("text/plain", t.printAll(), "text/html", html(t, 200));
     }
 
+    /** Shows every floating-point column with {@code decimals} decimals (printing and HTML); returns the table. */
+    public static Table rounded(Table t, int decimals) {
+        java.text.DecimalFormat f = new java.text.DecimalFormat("0." + "0".repeat(Math.max(1, decimals)),
+                java.text.DecimalFormatSymbols.getInstance(java.util.Locale.ROOT));
+        for (tech.tablesaw.columns.Column<?> c : t.columns()) {
+            if (c instanceof tech.tablesaw.api.DoubleColumn d) {
+                d.setPrintFormatter(new tech.tablesaw.columns.numbers.NumberColumnFormatter(f, ""));
+            }
+        }
+        return t;
+    }
+
     public static String escape(String s) {
         return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\n", "<br>");

@@ -54,7 +54,7 @@ public final class Montage {
         return Figure.of("examples per class: " + images.index().name(), out);
     }
 
-    /** Images in a grid of {@code columns}, each with its caption underneath (scaled to {@code tile} px). */
+    /** Images in a grid of {@code columns}, each with its caption underneath (scaled to fit {@code tile} px, aspect kept). */
     public static Figure grid(String title, List<BufferedImage> imgs, List<String> captions, int columns, int tile) {
         int rows = (imgs.size() + columns - 1) / columns;
         BufferedImage out = canvas(columns * (tile + 8) + 8, CAPTION_H + rows * (tile + CAPTION_H + 8) + 8);
@@ -64,7 +64,11 @@ public final class Montage {
         for (int i = 0; i < imgs.size(); i++) {
             int x = 8 + (i % columns) * (tile + 8);
             int y = CAPTION_H + 8 + (i / columns) * (tile + CAPTION_H + 8);
-            g.drawImage(imgs.get(i), x, y, tile, tile, null);
+            BufferedImage im = imgs.get(i);
+            double scale = Math.min((double) tile / im.getWidth(), (double) tile / im.getHeight());
+            int w = (int) Math.round(im.getWidth() * scale);
+            int h = (int) Math.round(im.getHeight() * scale);
+            g.drawImage(im, x + (tile - w) / 2, y + (tile - h) / 2, w, h, null);
             if (i < captions.size()) {
                 g.setColor(Color.BLACK);
                 g.drawString(fit(g, captions.get(i), tile), x, y + tile + 14);

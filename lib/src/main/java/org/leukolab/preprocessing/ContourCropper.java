@@ -102,6 +102,42 @@ public final class ContourCropper implements ImageTransform {
                 n == 0 ? "" : String.format(java.util.Locale.ROOT, " - %.1f%% fell back", 100.0 * (s[1] + s[2]) / n));
     }
 
+    /**
+     * Runs the recipe over every image of an index (in parallel, with a progress bar) and returns one row
+     * per image: file, class, split, outcome and box. The counts of {@link #stats()} grow accordingly.
+     */
+    public tech.tablesaw.api.Table census(org.leukolab.data.ImageIndex index) {
+        int n = index.size();
+        String[] outcome = new String[n];
+        String[] box = new String[n];
+        try (org.leukolab.notebook.Progress bar = org.leukolab.notebook.Progress.start("contour crop " + index.name(), n, "img")) {
+            java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
+                org.leukolab.data.ImageDecoder.Decoded d = org.leukolab.data.ImageDecoder.decode(index.get(i).path());
+                if (!d.ok()) {
+                    outcome[i] = "UNREADABLE";
+                    box[i] = "";
+                } else {
+                    try (Mat img = d.rgb()) {
+                        Stages s = run(img, false);
+                        s.result().close();
+                        outcome[i] = s.outcome().name();
+                        box[i] = s.box() == null ? "" : java.util.Arrays.toString(s.box());
+                        switch (s.outcome()) {
+                            case CROPPED -> cropped.incrementAndGet();
+                            case NO_CONTOUR -> noContour.incrementAndGet();
+                            default -> emptySlice.incrementAndGet();
+                        }
+                    }
+                }
+                bar.step();
+            });
+        }
+        tech.tablesaw.api.Table t = index.table().selectColumns("path", "label", "split");
+        t.addColumns(tech.tablesaw.api.StringColumn.create("outcome", outcome),
+                tech.tablesaw.api.StringColumn.create("box [minX, maxX, minY, maxY]", box));
+        return t.setName("contour crop (" + mode.name().toLowerCase(java.util.Locale.ROOT) + "): " + index.name());
+    }
+
     /** Runs the recipe on one RGB image and keeps every stage (for the notebook's pictures). */
     public Stages stages(Mat rgb) {
         return run(rgb, true);

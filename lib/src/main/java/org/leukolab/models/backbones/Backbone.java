@@ -20,6 +20,12 @@ public record Backbone(String architecture, ComputationGraph graph, int inputSiz
                 mappedLayers, source);
     }
 
+    /** The same network fed with another input preprocessing (e.g. report 002's raw pixels into VGG16). */
+    public Backbone withPreprocessing(KerasPreprocessing p) {
+        return new Backbone(architecture, graph, inputSize, includeTop, p, featureLayer, weightFile, mappedLayers,
+                weightsSource);
+    }
+
     /** True when the weights are ImageNet's (not a random start). */
     public boolean pretrained() {
         return weightsSource != null && weightsSource.startsWith("imagenet");

@@ -1,0 +1,89 @@
+package org.leukolab.reports;
+
+import java.util.Locale;
+import org.leukolab.data.Dataset;
+import org.leukolab.data.DatasetCatalog;
+import org.leukolab.data.ImageIndex;
+import org.leukolab.data.ImageLoader;
+import org.leukolab.data.LoadedImages;
+import org.leukolab.preprocessing.ContourCropper;
+import org.leukolab.preprocessing.Interpolation;
+import org.leukolab.preprocessing.JpegRoundTrip;
+import org.leukolab.system.Profile;
+
+/**
+ * Report 002's data protocol, shared by its notebooks: the blood-cells TRAIN folder, contour-cropped as
+ * the report did (its slice fall-back included), written and read back as JPEG, resized to 128x128
+ * (OpenCV's bilinear default); a random 80/20 split of TRAIN with seed 42 (7,965 / 1,992 images); and
+ * the TEST folder (2,487 images), which the report never used, prepared the same way.
+ *
+ * <p>The quick profile takes a stratified sample: 60 TRAIN images per class (split 80/20 as above) and
+ * 30 TEST images per class.
+ */
+public final class Report002 {
+    public static final long SEED = 42;
+    public static final int SIZE = 128;
+    public static final String ID = "report-002";
+
+    private Report002() {}
+
+    /** Everything a report-002 notebook trains and evaluates on. */
+    public record Data(ImageIndex train, ImageIndex validation, ImageIndex test, LoadedImages trainImages,
+                       LoadedImages validationImages, LoadedImages testImages, Profile profile) {
+        public java.util.List<String> classes() {
+            return trainImages.classes();
+        }
+
+        public String describe() {
+            return String.format(Locale.ROOT, "%s profile: train %d, validation %d (random 80/20 of TRAIN, seed %d), "
+                    + "TEST %d; %dx%d contour-cropped crops", profile, trainImages.size(), validationImages.size(), SEED,
+                    testImages.size(), SIZE, SIZE);
+        }
+    }
+
+    public static Dataset dataset() {
+        return DatasetCatalog.standard().open("blood-cells");
+    }
+
+    /** The TRAIN folder (a per-class sample in the quick profile). */
+    public static ImageIndex trainFolder(ImageIndex all, Profile p) {
+        ImageIndex t = all.split("TRAIN");
+        return p.isQuick() ? t.stratifiedSample(60, SEED) : t;
+    }
+
+    /** The TEST folder (a per-class sample in the quick profile). */
+    public static ImageIndex testFolder(ImageIndex all, Profile p) {
+        ImageIndex t = all.split("TEST");
+        return p.isQuick() ? t.stratifiedSample(30, SEED) : t;
+    }
+
+    /** The report's random split of TRAIN: 80/20, seed 42. */
+    public static ImageIndex.Split randomSplit(ImageIndex train) {
+        return train.randomSplit(0.8, SEED);
+    }
+
+    /** Crop as published (Python slice fall-back), JPEG round trip, 128x128 bilinear. */
+    public static ImageLoader publishedLoader() {
+        return ImageLoader.builder().size(SIZE).interpolation(Interpolation.BILINEAR)
+                .transform(new ContourCropper(ContourCropper.Mode.REPORT)).transform(JpegRoundTrip.opencvDefault()).build();
+    }
+
+    /** Loads (or reads from the image cache) train, validation and TEST as the report prepared them. */
+    public static Data load(Profile p) {
+        ImageIndex all = dataset().index();
+        ImageIndex.Split split = randomSplit(trainFolder(all, p));
+        ImageIndex test = testFolder(all, p);
+        ImageLoader loader = publishedLoader();
+        return new Data(split.train(), split.validation(), test, loader.load(split.train()),
+                loader.load(split.validation()), loader.load(test), p);
+    }
+
+    /** Epochs to train, capped by {@code LEUKOLAB_MAX_EPOCHS} (for partial full-profile runs on slow machines). */
+    public static int epochs(int wanted) {
+        String cap = System.getenv("LEUKOLAB_MAX_EPOCHS");
+        if (cap == null || cap.isBlank()) {
+            return wanted;
+        }
+        return Math.max(1, Math.min(wanted, Integer.parseInt(cap.trim())));
+    }
+}
