@@ -2,7 +2,6 @@ package org.leukolab.evaluation;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -83,6 +82,43 @@ public final class ResultStore {
         forReport(report).save(name, r, extras);
         if (Profile.current() == Profile.FULL) {
             committed(report).save(name, r, extras);
+        }
+    }
+
+    /**
+     * Per-image predictions of an evaluation (file names, true and predicted label indices; -1 for no
+     * class), so a later notebook can re-score any subset, e.g. the images without a near-copy in train.
+     */
+    public Path savePredictions(String name, List<String> files, int[] actual, int[] predicted, List<String> classes) {
+        if (files.size() != actual.length || actual.length != predicted.length) {
+            throw new IllegalArgumentException("files, actual and predicted differ in length");
+        }
+        JsonObject o = new JsonObject();
+        o.add("classes", GSON.toJsonTree(classes));
+        o.add("files", GSON.toJsonTree(files));
+        o.add("actual", GSON.toJsonTree(actual));
+        o.add("predicted", GSON.toJsonTree(predicted));
+        return write(name + ".predictions.json", GSON.toJson(o));
+    }
+
+    /** Predictions saved by {@link #savePredictions}: file name to {actual, predicted}. */
+    public Optional<Map<String, int[]>> loadPredictions(String name) {
+        Path f = dir.resolve(name + ".predictions.json");
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            String[] files = GSON.fromJson(o.get("files"), String[].class);
+            int[] a = GSON.fromJson(o.get("actual"), int[].class);
+            int[] p = GSON.fromJson(o.get("predicted"), int[].class);
+            Map<String, int[]> m = new LinkedHashMap<>();
+            for (int i = 0; i < files.length; i++) {
+                m.put(files[i], new int[] {a[i], p[i]});
+            }
+            return Optional.of(m);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
