@@ -174,6 +174,24 @@ public final class LoadedImages implements Rich {
         return img;
     }
 
+    /**
+     * Where the images of {@code subset} are in this set (by file), e.g. to take the rows of a split
+     * out of features computed once for a whole folder; an image not loaded here is an error.
+     */
+    public int[] positionsOf(ImageIndex subset) {
+        java.util.Map<java.nio.file.Path, Integer> at = new java.util.HashMap<>();
+        for (int i = 0; i < size(); i++) {
+            at.put(index.get(i).path(), i);
+        }
+        return subset.records().stream().mapToInt(r -> {
+            Integer i = at.get(r.path());
+            if (i == null) {
+                throw new IllegalArgumentException(r.path() + " is not among these loaded images");
+            }
+            return i;
+        }).toArray();
+    }
+
     /** The images at the given positions, in that order. */
     public LoadedImages subset(int... positions) {
         List<ImageRecord> recs = new ArrayList<>(positions.length);

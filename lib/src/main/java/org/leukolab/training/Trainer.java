@@ -280,8 +280,8 @@ public final class Trainer {
         System.out.flush();
     }
 
-    /** Rows {@code idx} of a dataset (features of any rank). */
-    static DataSet rows(DataSet ds, int[] idx) {
+    /** Rows {@code idx} of a dataset (features of any rank), in that order. */
+    public static DataSet rows(DataSet ds, int[] idx) {
         return new DataSet(select(ds.getFeatures(), idx), select(ds.getLabels(), idx));
     }
 

@@ -1,0 +1,115 @@
+package org.leukolab.evaluation;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.leukolab.data.LoadedImages;
+import org.leukolab.notebook.Tables;
+import org.leukolab.plots.Figure;
+import org.leukolab.plots.Montage;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Reading a near-duplicate analysis ({@link NearDuplicates}) as a leakage audit: how many images of one
+ * set have a near-copy in another, how often the nearest image shares the class (the evidence that a
+ * similarity threshold separates copies of one cell from different cells), example pairs, and the scores
+ * of a model on the images with and without a near-copy in its training set.
+ */
+public final class LeakageAudit {
+    private LeakageAudit() {}
+
+    /**
+     * Images of set A by the similarity of their nearest image in set B, in bands; for each band the
+     * number of images and how often the nearest image has the same class (25% is chance for 4 classes).
+     */
+    public static Table bands(String title, NearDuplicates.Nearest nearest, int[] labelsA, int[] labelsB, double... edges) {
+        StringColumn band = StringColumn.create("similarity of the nearest image");
+        IntColumn count = IntColumn.create("images");
+        DoubleColumn share = DoubleColumn.create("share of images");
+        DoubleColumn agree = DoubleColumn.create("nearest has the same class");
+        double[] sim = nearest.similarity();
+        for (int b = 0; b <= edges.length; b++) {
+            double lo = b == 0 ? Double.NEGATIVE_INFINITY : edges[b - 1];
+            double hi = b == edges.length ? Double.POSITIVE_INFINITY : edges[b];
+            int n = 0;
+            int same = 0;
+            for (int i = 0; i < sim.length; i++) {
+                if (sim[i] >= lo && sim[i] < hi) {
+                    n++;
+                    same += labelsA[i] == labelsB[nearest.index()[i]] ? 1 : 0;
+                }
+            }
+            band.append(b == 0 ? String.format(Locale.ROOT, "below %.2f", hi)
+                    : b == edges.length ? String.format(Locale.ROOT, "%.2f or more", lo)
+                    : String.format(Locale.ROOT, "%.2f to %.2f", lo, hi));
+            count.append(n);
+            share.append(sim.length == 0 ? 0 : (double) n / sim.length);
+            agree.append(n == 0 ? Double.NaN : (double) same / n);
+        }
+        return Tables.rounded(Table.create(title, band, count, share, agree), 3);
+    }
+
+    /** The {@code count} most similar (image of A, its nearest in B) pairs, side by side with their similarity. */
+    public static Figure topPairs(String title, LoadedImages a, LoadedImages b, NearDuplicates.Nearest nearest, int count) {
+        List<Integer> order = IntStream.range(0, a.size()).boxed()
+                .sorted(Comparator.comparingDouble(i -> -nearest.similarity()[i])).limit(count).toList();
+        List<BufferedImage> imgs = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        for (int i : order) {
+            int j = nearest.index()[i];
+            imgs.add(a.image(i));
+            captions.add(a.index().get(i).label().substring(0, 3) + " " + a.index().get(i).fileName());
+            imgs.add(b.image(j));
+            captions.add(String.format(Locale.ROOT, "%.3f %s", nearest.similarity()[i], b.index().get(j).fileName()));
+        }
+        return Montage.grid(title, imgs, captions, 4, 150);
+    }
+
+    /** The files of set A (as {@code split/label/file}) whose nearest image in B is at least {@code threshold} similar. */
+    public static Set<String> filesWithNearCopy(LoadedImages a, NearDuplicates.Nearest nearest, double threshold) {
+        Set<String> out = new java.util.HashSet<>();
+        for (int i = 0; i < a.size(); i++) {
+            if (nearest.similarity()[i] >= threshold) {
+                var r = a.index().get(i);
+                out.add(r.split() + "/" + r.label() + "/" + r.fileName());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A model's saved predictions scored separately on the images with a near-copy in training and on the
+     * rest; one row each (accuracy, macro F1, images).
+     */
+    public static Table rescore(String model, Map<String, int[]> predictions, List<String> classes, Set<String> withNearCopy) {
+        StringColumn subset = StringColumn.create("images");
+        IntColumn n = IntColumn.create("count");
+        DoubleColumn acc = DoubleColumn.create("accuracy");
+        DoubleColumn f1 = DoubleColumn.create("F1 (macro)");
+        for (boolean leaked : new boolean[] {true, false}) {
+            List<int[]> rows = predictions.entrySet().stream().filter(e -> withNearCopy.contains(e.getKey()) == leaked)
+                    .map(Map.Entry::getValue).toList();
+            subset.append(leaked ? "with a near-copy in train" : "without");
+            n.append(rows.size());
+            if (rows.isEmpty()) {
+                acc.appendMissing();
+                f1.appendMissing();
+                continue;
+            }
+            ClassificationReport r = ClassificationReport.of(rows.stream().mapToInt(x -> x[0]).toArray(),
+                    rows.stream().mapToInt(x -> x[1]).toArray(), classes);
+            acc.append(r.accuracy());
+            f1.append(r.macroF1());
+        }
+        Table t = Table.create(model, StringColumn.create("model", List.of(model, model)), subset, n, acc, f1);
+        return Tables.rounded(t, 3);
+    }
+}
