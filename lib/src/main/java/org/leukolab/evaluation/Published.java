@@ -77,6 +77,24 @@ public final class Published {
                 published.model(), published.evaluatedOn(), reproduced.title()), metric, pub, rep, diff), 3);
     }
 
+    /** Several {@link #compare} tables stacked, with a first column naming the model. */
+    public static Table compareAll(String title, Map<Result, ClassificationReport> pairs) {
+        Table out = null;
+        for (Map.Entry<Result, ClassificationReport> e : pairs.entrySet()) {
+            Table t = compare(e.getKey(), e.getValue());
+            t.insertColumn(0, StringColumn.create("model", java.util.Collections.nCopies(t.rowCount(), e.getKey().model())));
+            if (out == null) {
+                out = t;
+            } else {
+                out.append(t);
+            }
+        }
+        if (out == null) {
+            throw new IllegalArgumentException("nothing to compare");
+        }
+        return org.leukolab.notebook.Tables.rounded(out.setName(title), 3);
+    }
+
     private static void add(StringColumn m, DoubleColumn p, DoubleColumn r, DoubleColumn d, String name, double pub, double rep) {
         m.append(name);
         p.append(pub);
