@@ -32,9 +32,14 @@ public final class CustomCnns {
      */
     public static MultiLayerNetwork report002(int size, int classes, IUpdater updater, long seed,
                                               CNN2DFormat format) {
+        return report002(size, classes, Optimizer.of(updater), seed, format);
+    }
+
+    public static MultiLayerNetwork report002(int size, int classes, Optimizer optimizer, long seed,
+                                              CNN2DFormat format) {
         int[] filters = {64, 128, 256, 256, 512};
         boolean[] poolAfter = {true, true, false, true, true};
-        NeuralNetConfiguration.ListBuilder b = base(seed, updater).list();
+        NeuralNetConfiguration.ListBuilder b = base(seed, optimizer).list();
         for (int i = 0; i < filters.length; i++) {
             b.layer(conv(filters[i], 1, format));
             b.layer(Layers.kerasBatchNorm());
@@ -49,7 +54,7 @@ public final class CustomCnns {
         }
         b.layer(softmax(classes));
         b.setInputType(InputType.convolutional(size, size, 3, format));
-        return init(b.build());
+        return init(optimizer.applyTo(b.build()));
     }
 
     /**
@@ -59,7 +64,17 @@ public final class CustomCnns {
      */
     public static MultiLayerNetwork report000(int size, int classes, IUpdater updater, long seed,
                                               CNN2DFormat format) {
-        NeuralNetConfiguration.ListBuilder b = base(seed, updater).list();
+        return report000(size, classes, Optimizer.of(updater), seed, format);
+    }
+
+    /**
+     * Report 000's network with its optimiser ({@code Optimizer.adamW(1e-3)} for the report's AdamW). The
+     * report's {@code Rescaling(1/255)} layer has no weights; leukolab applies it to the input batches
+     * instead (see {@code Report000}), which is the same function.
+     */
+    public static MultiLayerNetwork report000(int size, int classes, Optimizer optimizer, long seed,
+                                              CNN2DFormat format) {
+        NeuralNetConfiguration.ListBuilder b = base(seed, optimizer).list();
         for (int f : new int[] {4, 8, 16, 32, 64}) {
             b.layer(conv(f, 2, format));
             b.layer(Layers.kerasBatchNorm());
@@ -68,15 +83,14 @@ public final class CustomCnns {
         b.layer(Layers.kerasBatchNorm());
         b.layer(softmax(classes));
         b.setInputType(InputType.convolutional(size, size, 3, format));
-        return init(b.build());
+        return init(optimizer.applyTo(b.build()));
     }
 
-    private static NeuralNetConfiguration.Builder base(long seed, IUpdater updater) {
-        return new NeuralNetConfiguration.Builder()
+    private static NeuralNetConfiguration.Builder base(long seed, Optimizer optimizer) {
+        return optimizer.configure(new NeuralNetConfiguration.Builder()
                 .seed(seed)
-                .updater(updater)
                 .weightInit(WeightInit.XAVIER_UNIFORM)
-                .biasInit(0.0);
+                .biasInit(0.0));
     }
 
     private static ConvolutionLayer conv(int filters, int stride, CNN2DFormat format) {

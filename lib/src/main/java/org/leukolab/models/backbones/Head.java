@@ -161,13 +161,18 @@ public final class Head {
 
     /** The head alone, taking feature maps of shape (c, h, w) as input: to train on cached features. */
     public ComputationGraph standalone(long[] featureShapeChw, IUpdater updater, long seed) {
+        return standalone(featureShapeChw, org.leukolab.models.Optimizer.of(updater), seed);
+    }
+
+    /** The head alone on feature maps of shape (c, h, w), with an optimiser (e.g. {@code Optimizer.adamW(1e-3)}). */
+    public ComputationGraph standalone(long[] featureShapeChw, org.leukolab.models.Optimizer optimizer, long seed) {
         int c = (int) featureShapeChw[0];
         int h = (int) featureShapeChw[1];
         int w = (int) featureShapeChw[2];
-        ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(seed).updater(updater)
+        ComputationGraphConfiguration.GraphBuilder b = optimizer.configure(new NeuralNetConfiguration.Builder().seed(seed))
                 .graphBuilder().addInputs("features").setInputTypes(InputType.convolutional(h, w, c));
         b.setOutputs(appendTo(b, "features", h, w, c));
-        ComputationGraph g = new ComputationGraph(b.build());
+        ComputationGraph g = new ComputationGraph(optimizer.applyTo(b.build()));
         g.init();
         return g;
     }

@@ -42,12 +42,18 @@ public final class Transfer {
 
     /** Backbone + head in one graph, frozen as asked; the backbone's weights are kept, the head is new. */
     public static ComputationGraph classifier(Backbone backbone, Head head, IUpdater updater, long seed, Freeze freeze) {
+        return classifier(backbone, head, org.leukolab.models.Optimizer.of(updater), seed, freeze);
+    }
+
+    /** As above, with an optimiser (e.g. {@code Optimizer.adamW(1e-3)}, Adam with decoupled weight decay). */
+    public static ComputationGraph classifier(Backbone backbone, Head head, org.leukolab.models.Optimizer optimizer, long seed,
+                                              Freeze freeze) {
         if (backbone.includeTop()) {
             throw new IllegalArgumentException("build the backbone without its ImageNet top to put a new head on it");
         }
         int[] hwc = featureShape(backbone);
         TransferLearning.GraphBuilder tb = new TransferLearning.GraphBuilder(backbone.graph())
-                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(updater).seed(seed).build());
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(optimizer.updater().clone()).seed(seed).build());
         String out = head.appendTo(new Head.Sink() {
             @Override
             public void layer(String name, Layer layer, String input) {
@@ -60,7 +66,7 @@ public final class Transfer {
             }
         }, backbone.featureLayer(), hwc[0], hwc[1], hwc[2]);
         tb.setOutputs(out);
-        return refreeze(tb.build(), backbone, freeze, null);
+        return refreeze(tb.build(), backbone, freeze, optimizer);
     }
 
     /**
@@ -68,7 +74,13 @@ public final class Transfer {
      * trainable layer; weights are kept, the optimiser state starts afresh (as a Keras re-compile does).
      */
     public static ComputationGraph fineTune(ComputationGraph model, Backbone backbone, Freeze freeze, IUpdater updater) {
-        return refreeze(model, backbone, freeze, updater);
+        return refreeze(model, backbone, freeze, org.leukolab.models.Optimizer.of(updater));
+    }
+
+    /** As above with an optimiser (its updater and weight decay go to every layer). */
+    public static ComputationGraph fineTune(ComputationGraph model, Backbone backbone, Freeze freeze,
+                                            org.leukolab.models.Optimizer optimizer) {
+        return refreeze(model, backbone, freeze, optimizer);
     }
 
     /**
@@ -135,7 +147,8 @@ public final class Transfer {
      * part turned into {@link FrozenBatchNorm}s if asked. EfficientNet's input normalisation always stays
      * frozen.
      */
-    private static ComputationGraph refreeze(ComputationGraph g, Backbone backbone, Freeze freeze, IUpdater updater) {
+    private static ComputationGraph refreeze(ComputationGraph g, Backbone backbone, Freeze freeze,
+                                             org.leukolab.models.Optimizer optimizer) {
         Set<String> alwaysFrozen = new HashSet<>();
         backbone.mappedLayers().stream().filter(m -> m.kind() == KerasGraph.Kind.NORMALIZATION)
                 .forEach(m -> alwaysFrozen.add(m.name()));
@@ -152,12 +165,8 @@ public final class Transfer {
                 lv.getLayerConf().setLayer(t);
             }
         }
-        if (updater != null) {
-            for (GraphVertex v : conf.getVertices().values()) {
-                if (v instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BaseLayer bl) {
-                    bl.setIUpdater(updater.clone());
-                }
-            }
+        if (optimizer != null) {
+            optimizer.applyTo(conf);
         }
         ComputationGraph plain = new ComputationGraph(conf);
         plain.init(g.params().dup(), false);
