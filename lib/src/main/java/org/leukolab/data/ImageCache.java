@@ -4,18 +4,17 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -30,12 +29,14 @@ import org.slf4j.LoggerFactory;
  * written to a temporary file and moved into place atomically, so a crash never leaves a cache file
  * that looks complete. A damaged or foreign file is reported, deleted and rebuilt, never trusted.
  *
- * <p>File layout: {@code LKIMGv1\n}, a 4-byte header length, a JSON header (size, kept positions,
- * issues), then the kept images' RGB bytes one after another.
+ * <p>File layout ({@code v2}): {@code LKIMGv2\n}, the kept images' RGB bytes one after another, a JSON
+ * header (size, kept positions, issues), the header's length (4 bytes) and {@code LKEND\n}. The header
+ * comes last so images can be written as they are decoded, without holding them all in memory.
  */
 final class ImageCache {
     private static final Logger LOG = LoggerFactory.getLogger(ImageCache.class);
-    private static final byte[] MAGIC = "LKIMGv1\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] MAGIC = "LKIMGv2\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] END = "LKEND\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Path dir;
 
@@ -68,45 +69,35 @@ final class ImageCache {
         return dir.resolve(key + ".img");
     }
 
-    /** The cached images, or null if absent or unusable (then the caller decodes). */
-    LoadedImages read(String key, ImageIndex index, int h, int w) {
+    /**
+     * The cached images, or null if absent or unusable (then the caller decodes). With {@code onDisk} the
+     * pixels stay in the file and are read when asked for.
+     */
+    LoadedImages read(String key, ImageIndex index, int h, int w, boolean onDisk) {
         Path f = file(key);
         if (!Files.isRegularFile(f)) {
             return null;
         }
-        try (InputStream raw = Files.newInputStream(f);
-             DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 20))) {
-            byte[] magic = in.readNBytes(MAGIC.length);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
-                throw new IOException("not a leukolab image cache file");
+        try {
+            Header hd = readHeader(f, index.size(), h, w);
+            Pixels px;
+            int bytes = h * w * 3;
+            if (onDisk) {
+                px = Pixels.onDisk(f, MAGIC.length, bytes, java.util.stream.IntStream.range(0, hd.kept.size()).toArray());
+            } else {
+                List<byte[]> images = new ArrayList<>(hd.kept.size());
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                    long pos = MAGIC.length;
+                    for (int k = 0; k < hd.kept.size(); k++) {
+                        byte[] b = new byte[bytes];
+                        readFully(ch, ByteBuffer.wrap(b), pos);
+                        pos += bytes;
+                        images.add(b);
+                    }
+                }
+                px = Pixels.inMemory(images);
             }
-            int hlen = in.readInt();
-            if (hlen <= 0 || hlen > 256 << 20) {
-                throw new IOException("bad header length " + hlen);
-            }
-            JsonObject header = new Gson().fromJson(new String(in.readNBytes(hlen), StandardCharsets.UTF_8), JsonObject.class);
-            if (header.get("height").getAsInt() != h || header.get("width").getAsInt() != w
-                    || header.get("count").getAsInt() != index.size()) {
-                throw new IOException("header does not match the request");
-            }
-            List<Integer> kept = new ArrayList<>();
-            header.getAsJsonArray("kept").forEach(e -> kept.add(e.getAsInt()));
-            long expected = MAGIC.length + 4L + hlen + (long) kept.size() * h * w * 3;
-            if (Files.size(f) != expected) {
-                throw new IOException("size " + Files.size(f) + " bytes, expected " + expected);
-            }
-            byte[][] pixels = new byte[index.size()][];
-            for (int k : kept) {
-                pixels[k] = in.readNBytes(h * w * 3);
-            }
-            DataIssues issues = new DataIssues(index.root());
-            for (JsonElement e : header.getAsJsonArray("issues")) {
-                JsonObject o = e.getAsJsonObject();
-                issues.add(new DataIssue(Paths.get(o.get("file").getAsString()),
-                        DataIssue.Kind.valueOf(o.get("kind").getAsString()),
-                        o.get("detail").getAsString(), o.get("action").getAsString()));
-            }
-            return LoadedImages.of(index, kept, pixels, h, w, issues, true);
+            return LoadedImages.of(index, hd.kept, px, h, w, hd.issues, true);
         } catch (IOException | RuntimeException e) {
             LOG.warn("image cache {} is unusable ({}); deleting it and decoding again", f, e.getMessage());
             try {
@@ -118,55 +109,134 @@ final class ImageCache {
         }
     }
 
-    /** Writes atomically; a failure to cache is logged, never fatal. */
-    void write(String key, LoadedImages images) {
-        Path tmp = null;
-        try {
+    private record Header(List<Integer> kept, DataIssues issues) {}
+
+    private static Header readHeader(Path f, int count, int h, int w) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < MAGIC.length + 4 + END.length) {
+                throw new IOException("too short (" + size + " bytes)");
+            }
+            ByteBuffer magic = ByteBuffer.allocate(MAGIC.length);
+            readFully(ch, magic, 0);
+            if (!java.util.Arrays.equals(magic.array(), MAGIC)) {
+                throw new IOException("not a leukolab v2 image cache file");
+            }
+            ByteBuffer tail = ByteBuffer.allocate(4 + END.length);
+            readFully(ch, tail, size - tail.capacity());
+            byte[] end = java.util.Arrays.copyOfRange(tail.array(), 4, tail.capacity());
+            if (!java.util.Arrays.equals(end, END)) {
+                throw new IOException("incomplete (no end marker)");
+            }
+            int hlen = tail.getInt(0);
+            if (hlen <= 0 || hlen > 256 << 20 || hlen > size) {
+                throw new IOException("bad header length " + hlen);
+            }
+            ByteBuffer hb = ByteBuffer.allocate(hlen);
+            readFully(ch, hb, size - tail.capacity() - hlen);
+            JsonObject header = new Gson().fromJson(new String(hb.array(), StandardCharsets.UTF_8), JsonObject.class);
+            if (header.get("height").getAsInt() != h || header.get("width").getAsInt() != w
+                    || header.get("count").getAsInt() != count) {
+                throw new IOException("header does not match the request");
+            }
+            List<Integer> kept = new ArrayList<>();
+            header.getAsJsonArray("kept").forEach(e -> kept.add(e.getAsInt()));
+            long expected = MAGIC.length + (long) kept.size() * h * w * 3 + hlen + 4 + END.length;
+            if (size != expected) {
+                throw new IOException("size " + size + " bytes, expected " + expected);
+            }
+            DataIssues issues = new DataIssues(null);
+            for (JsonElement e : header.getAsJsonArray("issues")) {
+                JsonObject o = e.getAsJsonObject();
+                issues.add(new DataIssue(Paths.get(o.get("file").getAsString()),
+                        DataIssue.Kind.valueOf(o.get("kind").getAsString()),
+                        o.get("detail").getAsString(), o.get("action").getAsString()));
+            }
+            return new Header(kept, issues);
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            if (ch.read(buf, pos + buf.position()) < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+    }
+
+    /** A cache file being written, image by image; {@link #commit} moves it into place. */
+    final class Writer implements AutoCloseable {
+        private final String key;
+        private final Path tmp;
+        private final OutputStream out;
+        private boolean done;
+
+        Writer(String key) throws IOException {
+            this.key = key;
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, key + ".", ".tmp");
+            this.tmp = Files.createTempFile(dir, key + ".", ".tmp");
+            this.out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+            out.write(MAGIC);
+        }
+
+        void append(byte[] pixels) throws IOException {
+            out.write(pixels);
+        }
+
+        /** Writes the header, syncs and moves the file into place; returns where it is. */
+        Path commit(String indexName, int h, int w, int count, List<Integer> kept, DataIssues issues) throws IOException {
             JsonObject header = new JsonObject();
-            header.addProperty("index", images.index().name());
-            header.addProperty("height", images.height());
-            header.addProperty("width", images.width());
-            header.addProperty("count", images.sourceSize());
-            JsonArray kept = new JsonArray();
-            images.keptPositions().forEach(kept::add);
-            header.add("kept", kept);
-            JsonArray issues = new JsonArray();
-            for (DataIssue i : images.issues().all()) {
+            header.addProperty("index", indexName);
+            header.addProperty("height", h);
+            header.addProperty("width", w);
+            header.addProperty("count", count);
+            JsonArray k = new JsonArray();
+            kept.forEach(k::add);
+            header.add("kept", k);
+            JsonArray is = new JsonArray();
+            for (DataIssue i : issues.all()) {
                 JsonObject o = new JsonObject();
                 o.addProperty("file", i.file().toString());
                 o.addProperty("kind", i.kind().name());
                 o.addProperty("detail", i.detail());
                 o.addProperty("action", i.action());
-                issues.add(o);
+                is.add(o);
             }
-            header.add("issues", issues);
+            header.add("issues", is);
             byte[] hb = header.toString().getBytes(StandardCharsets.UTF_8);
-            try (OutputStream raw = Files.newOutputStream(tmp);
-                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(raw, 1 << 20))) {
-                out.write(MAGIC);
-                out.writeInt(hb.length);
-                out.write(hb);
-                for (int i = 0; i < images.size(); i++) {
-                    out.write(images.pixels(i));
-                }
-            }
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            out.write(hb);
+            out.write(ByteBuffer.allocate(4).putInt(hb.length).array());
+            out.write(END);
+            out.close();
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
-            Files.move(tmp, file(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("could not write the image cache in {} ({}); the next run will decode again", dir, e.getMessage());
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // nothing more to do
-                }
+            Path target = file(key);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            done = true;
+            return target;
+        }
+
+        /** Without a commit: the temporary file is removed. */
+        @Override
+        public void close() {
+            if (done) {
+                return;
+            }
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // being discarded anyway
+            }
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                LOG.warn("could not remove the temporary cache file {}: {}", tmp, e.getMessage());
             }
         }
+    }
+
+    Writer writer(String key) throws IOException {
+        return new Writer(key);
     }
 }

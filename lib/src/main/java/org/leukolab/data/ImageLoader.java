@@ -47,6 +47,17 @@ public final class ImageLoader {
     private final int threads;
     private final Path cacheDir;
     private final boolean progress;
+    private final Storage storage;
+
+    /** Where decoded pixels are kept. */
+    public enum Storage {
+        /** In the heap if they fit the in-memory budget (a quarter of the heap), else in the cache file. */
+        AUTO,
+        /** Always in the heap. */
+        MEMORY,
+        /** Always in the cache file, read image by image when needed. */
+        DISK
+    }
 
     private ImageLoader(Builder b) {
         this.height = b.height;
@@ -56,6 +67,7 @@ public final class ImageLoader {
         this.threads = b.threads;
         this.cacheDir = b.cacheDir;
         this.progress = b.progress;
+        this.storage = b.storage;
     }
 
     public static Builder builder() {
@@ -71,6 +83,7 @@ public final class ImageLoader {
         private int threads = Runtime.getRuntime().availableProcessors();
         private Path cacheDir = Workspace.cacheDir().resolve("images");
         private boolean progress = true;
+        private Storage storage = Storage.AUTO;
 
         public Builder size(int side) {
             return size(side, side);
@@ -116,6 +129,12 @@ public final class ImageLoader {
             return this;
         }
 
+        /** Where decoded pixels are kept (default {@link Storage#AUTO}). */
+        public Builder storage(Storage s) {
+            this.storage = Objects.requireNonNull(s);
+            return this;
+        }
+
         public ImageLoader build() {
             return new ImageLoader(this);
         }
@@ -129,27 +148,87 @@ public final class ImageLoader {
 
     /** Decodes (or reads from the cache) every image of the index. */
     public LoadedImages load(ImageIndex index) {
+        boolean onDisk = keepOnDisk(index.size());
         ImageCache cache = cacheDir == null ? null : new ImageCache(cacheDir);
         String key = cache == null ? null : ImageCache.key(settingsId(), index);
         if (cache != null) {
-            LoadedImages hit = cache.read(key, index, height, width);
+            LoadedImages hit = cache.read(key, index, height, width, onDisk);
             if (hit != null) {
                 LOG.info("{}: {} images read from the cache ({})", index.name(), hit.size(), settingsId());
                 return hit;
             }
         }
-        LoadedImages fresh = decodeAll(index);
-        if (cache != null) {
-            cache.write(key, fresh);
+        if (onDisk) {
+            LOG.info("{}: {} images at {}x{} need {} MB, more than the in-memory budget of {} MB: the pixels stay in "
+                    + "the cache file", index.name(), index.size(), height, width, (long) index.size() * height * width * 3 >> 20,
+                    memoryBudget() >> 20);
+            if (cache == null) {
+                // no cache folder: a private one that lives as long as this JVM
+                cache = new ImageCache(temporaryDir());
+                key = ImageCache.key(settingsId(), index);
+            }
         }
-        return fresh;
+        return decodeAll(index, cache, key, onDisk);
     }
 
-    private LoadedImages decodeAll(ImageIndex index) {
+    /** Whether {@code n} images are kept in the cache file rather than the heap. */
+    boolean keepOnDisk(int n) {
+        return switch (storage) {
+            case MEMORY -> false;
+            case DISK -> true;
+            case AUTO -> (long) n * height * width * 3 > memoryBudget();
+        };
+    }
+
+    /**
+     * Bytes of pixels kept in the heap before {@link Storage#AUTO} switches to the disk: a quarter of the
+     * maximum heap, or {@code LEUKOLAB_IMAGES_IN_MEMORY} (e.g. {@code 6g}, {@code 800m}).
+     */
+    static long memoryBudget() {
+        String v = System.getenv("LEUKOLAB_IMAGES_IN_MEMORY");
+        if (v != null && !v.isBlank()) {
+            return parseBytes(v.trim());
+        }
+        return Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    static long parseBytes(String v) {
+        String s = v.toLowerCase(java.util.Locale.ROOT);
+        long unit = 1;
+        if (s.endsWith("g")) {
+            unit = 1L << 30;
+        } else if (s.endsWith("m")) {
+            unit = 1L << 20;
+        } else if (s.endsWith("k")) {
+            unit = 1L << 10;
+        }
+        try {
+            return (long) (Double.parseDouble(unit == 1 ? s : s.substring(0, s.length() - 1)) * unit);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("LEUKOLAB_IMAGES_IN_MEMORY=" + v + " is not a size; write e.g. 6g or 800m");
+        }
+    }
+
+    private static Path temporaryDir() {
+        try {
+            Path d = java.nio.file.Files.createTempDirectory("leukolab-images-");
+            d.toFile().deleteOnExit();
+            return d;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create a temporary folder for decoded images", e);
+        }
+    }
+
+    /**
+     * Decodes in chunks (in parallel within a chunk), writing each chunk to the cache file as it comes,
+     * so a set larger than memory never has to be held whole.
+     */
+    private LoadedImages decodeAll(ImageIndex index, ImageCache cache, String key, boolean onDisk) {
         int n = index.size();
-        byte[][] pixels = new byte[n][];
         DataIssues issues = new DataIssues(index.root());
         issues.addAll(index.issues());
+        List<Integer> kept = new ArrayList<>();
+        List<byte[]> inMemory = onDisk ? null : new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "leukolab-decode");
             t.setDaemon(true);
@@ -157,19 +236,70 @@ public final class ImageLoader {
         });
         int cvThreads = opencv_core.getNumThreads();
         opencv_core.setNumThreads(1); // parallel across images, not inside OpenCV calls
+        ImageCache.Writer writer = null;
+        Path file = null;
         try (Progress bar = progress ? Progress.start("decoding " + index.name(), n, "img")
                                      : Progress.toStream("decoding " + index.name(), n, "img", nullStream())) {
-            List<Future<?>> jobs = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                final int k = i;
-                jobs.add(pool.submit(() -> {
-                    ImageRecord r = index.get(k);
-                    pixels[k] = decodeOne(r.path(), issues);
-                    bar.step();
-                }));
+            if (cache != null) {
+                try {
+                    writer = cache.writer(key);
+                } catch (java.io.IOException e) {
+                    if (onDisk) {
+                        throw new java.io.UncheckedIOException("cannot write decoded images to " + cache.file(key).getParent()
+                                + ": " + e.getMessage() + ". Free disk space or set LEUKOLAB_CACHE to another folder.", e);
+                    }
+                    LOG.warn("could not write the image cache ({}); the next run will decode again", e.getMessage());
+                }
             }
-            for (Future<?> f : jobs) {
-                f.get();
+            int chunk = Math.max(threads * 16, 64);
+            for (int from = 0; from < n; from += chunk) {
+                final int start = from;
+                int end = Math.min(n, start + chunk);
+                byte[][] px = new byte[end - start][];
+                List<Future<?>> jobs = new ArrayList<>(end - start);
+                for (int i = start; i < end; i++) {
+                    final int k = i;
+                    jobs.add(pool.submit(() -> {
+                        px[k - start] = decodeOne(index.get(k).path(), issues);
+                        bar.step();
+                    }));
+                }
+                for (Future<?> f : jobs) {
+                    f.get();
+                }
+                for (int i = start; i < end; i++) {
+                    byte[] p = px[i - start];
+                    if (p == null) {
+                        continue;
+                    }
+                    kept.add(i);
+                    if (inMemory != null) {
+                        inMemory.add(p);
+                    }
+                    if (writer != null) {
+                        try {
+                            writer.append(p);
+                        } catch (java.io.IOException e) {
+                            if (onDisk) {
+                                throw new java.io.UncheckedIOException("cannot write decoded images to the cache: "
+                                        + e.getMessage() + ". Free disk space or set LEUKOLAB_CACHE to another folder.", e);
+                            }
+                            LOG.warn("could not write the image cache ({}); the next run will decode again", e.getMessage());
+                            writer.close();
+                            writer = null;
+                        }
+                    }
+                }
+            }
+            if (writer != null) {
+                try {
+                    file = writer.commit(index.name(), height, width, n, kept, issues);
+                } catch (java.io.IOException e) {
+                    if (onDisk) {
+                        throw new java.io.UncheckedIOException("cannot finish the image cache file: " + e.getMessage(), e);
+                    }
+                    LOG.warn("could not write the image cache ({}); the next run will decode again", e.getMessage());
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -177,14 +307,22 @@ public final class ImageLoader {
         } catch (ExecutionException e) {
             throw new IllegalStateException("image loading failed: " + e.getCause(), e.getCause());
         } finally {
+            if (writer != null) {
+                writer.close(); // removes the temporary file unless committed
+            }
             pool.shutdownNow();
             opencv_core.setNumThreads(cvThreads);
         }
-        List<Integer> kept = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            if (pixels[i] != null) {
-                kept.add(i);
+        Pixels pixels;
+        if (onDisk) {
+            try {
+                pixels = Pixels.onDisk(file, ImageCache.MAGIC.length, height * width * 3,
+                        java.util.stream.IntStream.range(0, kept.size()).toArray());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot open the image cache file " + file, e);
             }
+        } else {
+            pixels = Pixels.inMemory(inMemory);
         }
         return LoadedImages.of(index, kept, pixels, height, width, issues, false);
     }

@@ -21,7 +21,7 @@ public final class LoadedImages implements Rich {
     private static final int CHUNK = 256;
 
     private final ImageIndex index;
-    private final List<byte[]> pixels;
+    private final Pixels pixels;
     private final int height;
     private final int width;
     private final DataIssues issues;
@@ -31,16 +31,16 @@ public final class LoadedImages implements Rich {
     private final List<Integer> kept;
 
     LoadedImages(ImageIndex index, List<byte[]> pixels, int height, int width, DataIssues issues, boolean fromCache) {
-        this(index, pixels, height, width, issues, fromCache, pixels.size(), null);
+        this(index, Pixels.inMemory(pixels), height, width, issues, fromCache, pixels.size(), null);
     }
 
-    private LoadedImages(ImageIndex index, List<byte[]> pixels, int height, int width, DataIssues issues,
+    private LoadedImages(ImageIndex index, Pixels pixels, int height, int width, DataIssues issues,
                          boolean fromCache, int sourceSize, List<Integer> kept) {
         if (index.size() != pixels.size()) {
             throw new IllegalArgumentException(index.size() + " records but " + pixels.size() + " images");
         }
         this.index = index;
-        this.pixels = List.copyOf(pixels);
+        this.pixels = pixels;
         this.height = height;
         this.width = width;
         this.issues = issues;
@@ -49,17 +49,15 @@ public final class LoadedImages implements Rich {
         this.kept = kept == null ? java.util.stream.IntStream.range(0, pixels.size()).boxed().toList() : List.copyOf(kept);
     }
 
-    /** The images of {@code source} at positions {@code kept}, taking {@code pixels[k]} for each. */
-    static LoadedImages of(ImageIndex source, List<Integer> kept, byte[][] pixels, int h, int w,
+    /** The images of {@code source} at positions {@code kept}; {@code pixels} holds exactly those, in that order. */
+    static LoadedImages of(ImageIndex source, List<Integer> kept, Pixels pixels, int h, int w,
                            DataIssues issues, boolean fromCache) {
         List<ImageRecord> recs = new ArrayList<>(kept.size());
-        List<byte[]> px = new ArrayList<>(kept.size());
         for (int k : kept) {
             recs.add(source.get(k));
-            px.add(pixels[k]);
         }
         ImageIndex idx = new ImageIndex(source.name(), source.root(), recs, source.classes(), source.issues());
-        return new LoadedImages(idx, px, h, w, issues, fromCache, source.size(), kept);
+        return new LoadedImages(idx, pixels, h, w, issues, fromCache, source.size(), kept);
     }
 
     int sourceSize() {
@@ -107,6 +105,19 @@ public final class LoadedImages implements Rich {
     /** The RGB bytes of image {@code i} (HWC). Shared, do not modify. */
     public byte[] pixels(int i) {
         return pixels.get(i);
+    }
+
+    /**
+     * True if the pixels stay in the image cache file and are read when needed (sets larger than the
+     * memory budget, see {@link ImageLoader.Builder#storage}); false if they are in the Java heap.
+     */
+    public boolean onDisk() {
+        return pixels.onDisk();
+    }
+
+    /** Bytes of pixel data (8-bit RGB). */
+    public long pixelBytes() {
+        return (long) size() * height * width * 3;
     }
 
     /** Images as a float tensor {@code [n, 3, h, w]} with values 0..255. */
@@ -195,19 +206,18 @@ public final class LoadedImages implements Rich {
     /** The images at the given positions, in that order. */
     public LoadedImages subset(int... positions) {
         List<ImageRecord> recs = new ArrayList<>(positions.length);
-        List<byte[]> px = new ArrayList<>(positions.length);
         for (int i : positions) {
             recs.add(index.get(i));
-            px.add(pixels.get(i));
         }
         ImageIndex idx = new ImageIndex(index.name(), index.root(), recs, index.classes(), index.issues());
-        return new LoadedImages(idx, px, height, width, issues, fromCache);
+        return new LoadedImages(idx, pixels.select(positions), height, width, issues, fromCache, positions.length, null);
     }
 
     @Override
     public String toString() {
-        return String.format("%s: %d images %dx%d RGB (%s), %s", index.name(), size(), height, width,
-                fromCache ? "from cache" : "decoded", issues.isEmpty() ? "no problems" : issues.summary(5));
+        return String.format("%s: %d images %dx%d RGB (%s%s), %s", index.name(), size(), height, width,
+                fromCache ? "from cache" : "decoded", onDisk() ? String.format(", %.1f GB read from disk as needed", pixelBytes() / 1e9) : "",
+                issues.isEmpty() ? "no problems" : issues.summary(5));
     }
 
     @Override

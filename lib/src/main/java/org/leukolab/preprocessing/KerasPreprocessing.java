@@ -13,7 +13,12 @@ public enum KerasPreprocessing {
     /** MobileNet, MobileNetV2 ('tf' mode): scale to [-1, 1] (x / 127.5 - 1). */
     TF,
     /** EfficientNet: nothing; the model starts with its own rescaling and normalisation layers. */
-    NONE;
+    NONE,
+    /**
+     * Not a Keras Applications mode: x / 255, values in [0, 1]. What report 000's code fed its MobileNetV2
+     * (whose own preprocessing is {@link #TF}); kept to reproduce that run.
+     */
+    SCALE_0_1;
 
     /** ImageNet means in BGR order, as Keras' caffe mode subtracts them. */
     public static final double[] CAFFE_MEAN_BGR = {103.939, 116.779, 123.68};
@@ -34,6 +39,7 @@ public enum KerasPreprocessing {
             }
             case TF -> rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).div(127.5).subi(1.0);
             case NONE -> rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup();
+            case SCALE_0_1 -> rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).div(255.0);
         };
     }
 

@@ -21,6 +21,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.leukolab.notebook.Progress;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -183,8 +188,16 @@ public final class Trainer {
 
     /** Trains on in-memory data; {@code validation} may be null (then no val_ metrics). */
     public TrainingResult fit(Network net, DataSet train, DataSet validation) {
+        return fit(net, Batches.of(train), validation == null ? null : Batches.of(validation));
+    }
+
+    /**
+     * Trains on batches made when needed (for example {@link ImageBatches}); {@code validation} may be null.
+     * The next batch is prepared on another thread while the current one trains.
+     */
+    public TrainingResult fit(Network net, Batches train, Batches validation) {
         long t0 = System.nanoTime();
-        int n = train.numExamples();
+        int n = train.size();
         String signature = signature(net, train, validation);
         Context ctx = new Context(net, initialLr);
         List<Map<String, Double>> rows = new ArrayList<>();
@@ -205,6 +218,11 @@ public final class Trainer {
         callbacks.forEach(c -> c.onTrainStart(ctx));
         net.model().addListeners(net.outputCatcher());
         int batches = (n + batchSize - 1) / batchSize;
+        ExecutorService prefetch = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "leukolab-prefetch");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             for (int epoch = start; epoch <= epochs && ctx.stopReason == null; epoch++) {
                 long e0 = System.nanoTime();
@@ -219,10 +237,13 @@ public final class Trainer {
                 String title = String.format(Locale.ROOT, "%s epoch %d/%d", name, epoch, epochs);
                 try (Progress bar = progress ? Progress.start(title, batches, "batch")
                         : Progress.toStream(title, batches, "batch", new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
+                    Future<DataSet> next = prefetch.submit(batchTask(train, order, 0));
                     for (int b = 0; b < batches; b++) {
-                        int[] idx = order.subList(b * batchSize, Math.min(n, (b + 1) * batchSize)).stream()
-                                .mapToInt(Integer::intValue).toArray();
-                        DataSet batch = rows(train, idx);
+                        int[] idx = indices(order, b);
+                        DataSet batch = next.get();
+                        if (b + 1 < batches) {
+                            next = prefetch.submit(batchTask(train, order, b + 1));
+                        }
                         net.fit(batch);
                         lossSum += net.lastScore() * idx.length;
                         INDArray out = net.lastTrainingOutput();
@@ -234,6 +255,11 @@ public final class Trainer {
                         bar.status(String.format(Locale.ROOT, "loss %.4f  acc %.4f", lossSum / seen, (double) correct / seen));
                         bar.step();
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(name + ": interrupted", e);
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(name + ": preparing a batch failed: " + e.getCause(), e.getCause());
                 }
                 Map<String, Double> m = new LinkedHashMap<>();
                 m.put("epoch", (double) epoch);
@@ -256,6 +282,7 @@ public final class Trainer {
                 }
             }
         } finally {
+            prefetch.shutdownNow();
             net.model().setListeners(new org.deeplearning4j.optimize.api.TrainingListener[0]);
         }
         callbacks.forEach(c -> c.onTrainEnd(ctx));
@@ -280,18 +307,18 @@ public final class Trainer {
         System.out.flush();
     }
 
-    /** Rows {@code idx} of a dataset (features of any rank), in that order. */
-    public static DataSet rows(DataSet ds, int[] idx) {
-        return new DataSet(select(ds.getFeatures(), idx), select(ds.getLabels(), idx));
+    private int[] indices(List<Integer> order, int b) {
+        return order.subList(b * batchSize, Math.min(order.size(), (b + 1) * batchSize)).stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static INDArray select(INDArray a, int[] idx) {
-        INDArrayIndex[] ix = new INDArrayIndex[a.rank()];
-        ix[0] = new SpecifiedIndex(Arrays.stream(idx).asLongStream().toArray());
-        for (int d = 1; d < ix.length; d++) {
-            ix[d] = NDArrayIndex.all();
-        }
-        return a.get(ix);
+    private Callable<DataSet> batchTask(Batches data, List<Integer> order, int b) {
+        int[] idx = indices(order, b);
+        return () -> data.batch(idx);
+    }
+
+    /** Rows {@code idx} of a dataset (features of any rank), in that order. */
+    public static DataSet rows(DataSet ds, int[] idx) {
+        return Batches.rows(ds, idx);
     }
 
     static long correctCount(INDArray probabilities, INDArray oneHot) {
@@ -306,25 +333,47 @@ public final class Trainer {
 
     /** {loss, accuracy} on a dataset in inference mode, in batches. */
     public static double[] evaluate(Network net, DataSet data, int batch) {
-        int n = data.numExamples();
+        return evaluate(net, Batches.of(data), batch);
+    }
+
+    /** {loss, accuracy} in inference mode, batch by batch. */
+    public static double[] evaluate(Network net, Batches data, int batch) {
+        int n = data.size();
         double loss = 0;
         long correct = 0;
         for (int s = 0; s < n; s += batch) {
             int[] idx = java.util.stream.IntStream.range(s, Math.min(n, s + batch)).toArray();
-            DataSet b = rows(data, idx);
+            DataSet b = data.batch(idx);
             loss += net.score(b) * idx.length;
             correct += correctCount(net.output(b.getFeatures()), b.getLabels());
         }
         return new double[] {loss / n, (double) correct / n};
     }
 
+    /** Class probabilities {@code [n, classes]} in inference mode, batch by batch (with a progress bar). */
+    public static INDArray predict(Network net, Batches data, int batch) {
+        int n = data.size();
+        INDArray out = null;
+        try (Progress bar = Progress.start("predicting " + n + " examples", n, "img")) {
+            for (int s = 0; s < n; s += batch) {
+                int[] idx = java.util.stream.IntStream.range(s, Math.min(n, s + batch)).toArray();
+                INDArray p = net.output(data.batch(idx).getFeatures());
+                if (out == null) {
+                    out = Nd4j.create(p.dataType(), n, p.size(1));
+                }
+                out.get(NDArrayIndex.interval(s, s + idx.length), NDArrayIndex.all()).assign(p);
+                bar.step(idx.length);
+            }
+        }
+        return out;
+    }
+
     // --------------------------------------------------------------------------------- checkpoints
 
-    private String signature(Network net, DataSet train, DataSet validation) {
-        String s = name + "|" + epochs + "|" + batchSize + "|" + seed + "|" + initialLr + "|" + train.numExamples() + "|"
-                + (validation == null ? 0 : validation.numExamples()) + "|" + net.parameters() + "|"
-                + callbacks.stream().map(Callback::describe).toList() + "|"
-                + Arrays.toString(train.getFeatures().shape()) + "|" + train.getFeatures().sumNumber() + "|" + train.getLabels().sumNumber();
+    private String signature(Network net, Batches train, Batches validation) {
+        String s = name + "|" + epochs + "|" + batchSize + "|" + seed + "|" + initialLr + "|" + train.size() + "|"
+                + (validation == null ? 0 : validation.size()) + "|" + net.parameters() + "|"
+                + callbacks.stream().map(Callback::describe).toList() + "|" + train.fingerprint();
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

@@ -159,4 +159,86 @@ class ImageLoaderTest {
         assertArrayEquals(new int[] {1}, sub.labels());
         assertArrayEquals(imgs.pixels(1), sub.pixels(0));
     }
+
+    private Path mixedSet() throws IOException {
+        Path root = dir.resolve("ds");
+        TestImages.jpeg(root.resolve("A/a.jpg"));
+        TestImages.solid(root.resolve("A/b.png"), 40, 30, new Color(12, 200, 90), "png");
+        TestImages.garbageJpeg(root.resolve("B/bad.jpg"));
+        TestImages.solid(root.resolve("B/c.jpg"), 64, 48, Color.MAGENTA, "jpg");
+        TestImages.grayPng(root.resolve("B/d.png"), 77);
+        return root;
+    }
+
+    @Test
+    void imagesKeptOnDiskReadTheSameAsInMemory() throws IOException {
+        ImageIndex idx = ImageIndex.scan(mixedSet(), "ds");
+        LoadedImages mem = ImageLoader.builder().size(16).cacheDir(dir.resolve("c1")).progress(false)
+                .storage(ImageLoader.Storage.MEMORY).build().load(idx);
+        LoadedImages disk = ImageLoader.builder().size(16).cacheDir(dir.resolve("c2")).progress(false)
+                .storage(ImageLoader.Storage.DISK).build().load(idx);
+        assertFalse(mem.onDisk());
+        assertTrue(disk.onDisk());
+        assertEquals(4, disk.size());
+        assertEquals(mem.index().records(), disk.index().records());
+        for (int i = 0; i < mem.size(); i++) {
+            assertArrayEquals(mem.pixels(i), disk.pixels(i));
+        }
+        assertEquals(mem.features(), disk.features());
+        assertEquals(mem.issues().counts(), disk.issues().counts());
+        LoadedImages sub = disk.subset(3, 1);
+        assertTrue(sub.onDisk());
+        assertArrayEquals(mem.pixels(3), sub.pixels(0));
+        assertArrayEquals(mem.pixels(1), sub.pixels(1));
+        assertEquals(mem.subset(3, 1).features(CNN2DFormat.NHWC), sub.features(CNN2DFormat.NHWC));
+        // the second on-disk load opens the cache file without reading it into memory
+        LoadedImages again = ImageLoader.builder().size(16).cacheDir(dir.resolve("c2")).progress(false)
+                .storage(ImageLoader.Storage.DISK).build().load(idx);
+        assertTrue(again.fromCache() && again.onDisk());
+        assertArrayEquals(mem.pixels(2), again.pixels(2));
+        // and an in-memory load can read the on-disk set's cache
+        LoadedImages fromDiskCache = ImageLoader.builder().size(16).cacheDir(dir.resolve("c2")).progress(false)
+                .storage(ImageLoader.Storage.MEMORY).build().load(idx);
+        assertTrue(fromDiskCache.fromCache() && !fromDiskCache.onDisk());
+        assertArrayEquals(mem.pixels(0), fromDiskCache.pixels(0));
+    }
+
+    @Test
+    void onDiskWithoutACacheFolderUsesAPrivateTemporaryFile() throws IOException {
+        ImageIndex idx = ImageIndex.scan(mixedSet(), "ds");
+        LoadedImages disk = ImageLoader.builder().size(8).noCache().progress(false).storage(ImageLoader.Storage.DISK)
+                .build().load(idx);
+        LoadedImages mem = ImageLoader.builder().size(8).noCache().progress(false).storage(ImageLoader.Storage.MEMORY)
+                .build().load(idx);
+        assertTrue(disk.onDisk());
+        assertEquals(mem.features(), disk.features());
+    }
+
+    @Test
+    void autoStorageFollowsTheMemoryBudget() {
+        ImageLoader l = ImageLoader.builder().size(350).noCache().build();
+        long budget = ImageLoader.memoryBudget();
+        int fits = (int) (budget / (350L * 350 * 3));
+        assertFalse(l.keepOnDisk(fits));
+        assertTrue(l.keepOnDisk(fits + 1));
+        assertEquals(6L << 30, ImageLoader.parseBytes("6g"));
+        assertEquals(800L << 20, ImageLoader.parseBytes("800M"));
+        assertEquals(1500, ImageLoader.parseBytes("1500"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ImageLoader.parseBytes("lots"));
+    }
+
+    @Test
+    void aCacheFileOfAnOlderFormatIsRebuilt() throws IOException {
+        ImageIndex idx = ImageIndex.scan(mixedSet(), "ds");
+        loader(16).load(idx);
+        Path cacheFile;
+        try (Stream<Path> s = Files.list(dir.resolve("cache"))) {
+            cacheFile = s.filter(p -> p.toString().endsWith(".img")).findFirst().orElseThrow();
+        }
+        byte[] b = Files.readAllBytes(cacheFile);
+        System.arraycopy("LKIMGv1\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, b, 0, 8);
+        Files.write(cacheFile, b);
+        assertFalse(loader(16).load(idx).fromCache());
+        assertTrue(loader(16).load(idx).fromCache());
+    }
 }

@@ -41,6 +41,19 @@ public final class FeatureCache {
     }
 
     public static DataSet features(Backbone b, LoadedImages images, Path dir, boolean progress) {
+        return features(b, images, dir, progress, false);
+    }
+
+    /**
+     * Globally average-pooled features {@code [n, c, 1, 1]}: for a head that starts with global average
+     * pooling (report 000's), the same result as the full feature maps (pooling a 1x1 map changes nothing)
+     * at a fraction of the size (49x smaller for MobileNetV2's 7x7 maps at 224).
+     */
+    public static DataSet pooledFeatures(Backbone b, LoadedImages images) {
+        return features(b, images, Workspace.cacheDir().resolve("features"), true, true);
+    }
+
+    public static DataSet features(Backbone b, LoadedImages images, Path dir, boolean progress, boolean pooled) {
         if (b.includeTop()) {
             throw new IllegalArgumentException("cache the features of a backbone built without its top");
         }
@@ -49,7 +62,7 @@ public final class FeatureCache {
                     + b.architecture() + " was built for " + b.inputSize() + "x" + b.inputSize()
                     + ": load them with ImageLoader.builder().size(" + b.inputSize() + ")");
         }
-        Path file = dir.resolve(key(b, images) + ".features");
+        Path file = dir.resolve(key(b, images) + (pooled ? "-gap" : "") + ".features");
         if (Files.isRegularFile(file)) {
             try {
                 DataSet ds = new DataSet();
@@ -63,12 +76,12 @@ public final class FeatureCache {
                 LOG.warn("feature cache {} is unreadable ({}); computing again", file, e.getMessage());
             }
         }
-        DataSet ds = compute(b, images, progress);
+        DataSet ds = compute(b, images, progress, pooled);
         write(ds, dir, file);
         return ds;
     }
 
-    static DataSet compute(Backbone b, LoadedImages images, boolean progress) {
+    static DataSet compute(Backbone b, LoadedImages images, boolean progress, boolean pooled) {
         int n = images.size();
         INDArray out = null;
         String task = "features " + b.architecture() + " " + images.index().name();
@@ -78,6 +91,9 @@ public final class FeatureCache {
                 int[] idx = java.util.stream.IntStream.range(s, Math.min(n, s + BATCH)).toArray();
                 INDArray x = b.preprocessing().apply(images.subset(idx).features());
                 INDArray f = b.graph().outputSingle(false, x);
+                if (pooled) {
+                    f = f.mean(2, 3).reshape(f.size(0), f.size(1), 1, 1);
+                }
                 if (out == null) {
                     long[] shape = f.shape().clone();
                     shape[0] = n;

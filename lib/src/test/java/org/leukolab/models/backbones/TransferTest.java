@@ -120,6 +120,34 @@ class TransferTest {
     }
 
     @Test
+    void pooledFeaturesServeAGlobalPoolingHeadExactly() {
+        Backbone b = Backbones.load(MobileNetV2.build(0.35, 64, false, 1000, true, 3),
+                KerasEquivalenceTest.fixture("mobilenetv2_0.35.weights.h5"), false, "fixture");
+        Random r = new Random(4);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 12, 3, 64, 64).muli(255);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 12, 3);
+        for (int i = 0; i < 12; i++) {
+            y.putScalar(i, r.nextInt(3), 1);
+        }
+        org.leukolab.data.LoadedImages imgs = org.leukolab.data.TestLoaded.of(new DataSet(x, y), 64);
+        DataSet full = FeatureCache.features(b, imgs, dir.resolve("cache"), false, false);
+        DataSet pooled = FeatureCache.features(b, imgs, dir.resolve("cache"), false, true);
+        assertArrayEquals(new long[] {12, 1280, 2, 2}, full.getFeatures().shape());
+        assertArrayEquals(new long[] {12, 1280, 1, 1}, pooled.getFeatures().shape());
+        INDArray mean = full.getFeatures().mean(2, 3).reshape(12, 1280, 1, 1);
+        assertTrue(mean.equalsWithEps(pooled.getFeatures(), 1e-6));
+        // a GAP-first head trained on the pooled features predicts the same on images
+        Head head = Head.globalAveragePooling().dense(16).batchNorm().softmax(3);
+        ComputationGraph alone = head.standalone(new long[] {1280, 1, 1}, org.leukolab.models.Optimizer.adamW(1e-2), 5);
+        Trainer.builder("gap head").epochs(2).batchSize(4).progress(false).build().fit(Network.of(alone), pooled, null);
+        ComputationGraph classifier = Transfer.classifier(b, head, org.leukolab.models.Optimizer.adamW(1e-2), 5, Freeze.all());
+        Transfer.copyHead(alone, classifier);
+        INDArray viaImages = classifier.outputSingle(false, b.preprocessing().apply(imgs.features()));
+        INDArray viaPooled = alone.outputSingle(false, pooled.getFeatures());
+        assertTrue(viaImages.equalsWithEps(viaPooled, 1e-5), "same predictions through either path");
+    }
+
+    @Test
     void efficientNetTrainsEndToEndAndFrozen() {
         Backbone b = Backbones.load(EfficientNetB0.build(32, false, 1000, true, 1),
                 KerasEquivalenceTest.fixture("efficientnetb0.weights.h5"), false, "fixture");
