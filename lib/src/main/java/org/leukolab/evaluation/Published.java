@@ -47,6 +47,25 @@ public final class Published {
         return out;
     }
 
+    /**
+     * Report 000: both models on the dataset's held-out Test folder (4,339 images). The report gives test
+     * accuracy and macro F1 only (from the authors' notebook); precision and recall are not published.
+     */
+    public static List<Result> report000() {
+        return List.of(
+                new Result("000", "Custom CNN", "held-out Test folder (4,339)", 0.9318, Double.NaN, Double.NaN, 0.86, Map.of(),
+                        "350x350, pixels divided by 255 twice (input map and Rescaling layer), AdamW, early stopping on "
+                                + "val_accuracy; validation split taken from the balanced (augmented) folder"),
+                new Result("000", "MobileNetV2 (frozen) + head", "held-out Test folder (4,339)", 0.89, Double.NaN, Double.NaN,
+                        0.85, Map.of(), "alpha 1.0, ImageNet weights, 224x224, inputs x/255 (not MobileNetV2's [-1, 1]), AdamW"));
+    }
+
+    /** A published report-000 result by model name ("Custom CNN" or "MobileNetV2"). */
+    public static Result report000(String model) {
+        return report000().stream().filter(r -> r.model().startsWith(model)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no published report-000 result for " + model));
+    }
+
     /** A published result by model name. */
     public static Result report002(String model) {
         return report002().stream().filter(r -> r.model().startsWith(model)).findFirst()
