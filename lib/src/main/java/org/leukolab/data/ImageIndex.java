@@ -395,6 +395,29 @@ public final class ImageIndex implements Rich {
         return derive(name + " (" + perClass + "/class sample)", keep);
     }
 
+    /**
+     * A random sample (seeded) with its own size for each class: {@code perClass.get(label)} images of each
+     * class named (all of them if it has fewer); classes not named are left out.
+     */
+    public ImageIndex sample(Map<String, Integer> perClass, long seed) {
+        Random rnd = new Random(seed);
+        List<ImageRecord> keep = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : byClass().entrySet()) {
+            Integer want = perClass.get(e.getKey());
+            if (want == null) {
+                continue;
+            }
+            if (want < 0) {
+                throw new IllegalArgumentException("negative sample size for " + e.getKey());
+            }
+            List<Integer> m = new ArrayList<>(e.getValue());
+            Collections.shuffle(m, rnd);
+            m.subList(0, Math.min(want, m.size())).forEach(i -> keep.add(records.get(i)));
+        }
+        keep.sort(ORDER);
+        return derive(name + " (sample " + perClass + ")", keep);
+    }
+
     private Map<String, List<Integer>> byClass() {
         Map<String, List<Integer>> m = new TreeMap<>();
         for (int i = 0; i < records.size(); i++) {

@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
+import org.leukolab.data.ImageIndex;
+import org.leukolab.data.ImageRecord;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.notebook.Tables;
 import org.leukolab.plots.Figure;
@@ -71,6 +73,43 @@ public final class LeakageAudit {
             captions.add(String.format(Locale.ROOT, "%.3f %s", nearest.similarity()[i], b.index().get(j).fileName()));
         }
         return Montage.grid(title, imgs, captions, 4, 150);
+    }
+
+    /**
+     * How many images of {@code validation} come from an original that also has an image in {@code train}
+     * (itself or an augmented copy), with {@code origin} naming each image's original; one row per class and
+     * a total. Zero everywhere is what a sound split gives.
+     */
+    public static Table sharedOrigins(String title, ImageIndex train, ImageIndex validation,
+                                      java.util.function.Function<ImageRecord, String> origin) {
+        Set<String> inTrain = new java.util.HashSet<>();
+        train.records().forEach(r -> inTrain.add(r.label() + "/" + origin.apply(r)));
+        Map<String, int[]> byClass = new java.util.TreeMap<>();
+        for (ImageRecord r : validation.records()) {
+            int[] c = byClass.computeIfAbsent(r.label(), k -> new int[2]);
+            c[0]++;
+            if (inTrain.contains(r.label() + "/" + origin.apply(r))) {
+                c[1]++;
+            }
+        }
+        StringColumn cls = StringColumn.create("class");
+        IntColumn total = IntColumn.create("validation images");
+        IntColumn shared = IntColumn.create("original also in training");
+        DoubleColumn share = DoubleColumn.create("share");
+        int[] sum = new int[2];
+        byClass.forEach((k, v) -> {
+            cls.append(k);
+            total.append(v[0]);
+            shared.append(v[1]);
+            share.append(v[0] == 0 ? Double.NaN : Math.round(1000.0 * v[1] / v[0]) / 1000.0);
+            sum[0] += v[0];
+            sum[1] += v[1];
+        });
+        cls.append("all");
+        total.append(sum[0]);
+        shared.append(sum[1]);
+        share.append(sum[0] == 0 ? Double.NaN : Math.round(1000.0 * sum[1] / sum[0]) / 1000.0);
+        return Table.create(title, cls, total, shared, share);
     }
 
     /** The files of set A (as {@code split/label/file}) whose nearest image in B is at least {@code threshold} similar. */

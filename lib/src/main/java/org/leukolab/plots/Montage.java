@@ -54,6 +54,61 @@ public final class Montage {
         return Figure.of("examples per class: " + images.index().name(), out);
     }
 
+    /**
+     * Originals beside augmented copies made from them: for each class with copies, its first
+     * {@code perClass} copies, each after its original ({@code original | copy} pairs in a row).
+     */
+    public static Figure augmentations(org.leukolab.balancing.ClassBalancer.Result balanced, int perClass, int tile) {
+        List<BufferedImage> imgs = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        java.util.Map<String, org.leukolab.data.ImageRecord> originals = new java.util.HashMap<>();
+        for (org.leukolab.data.ImageRecord r : balanced.index().records()) {
+            if (!org.leukolab.balancing.ClassBalancer.isAugmented(r)) {
+                originals.put(r.label() + "/" + r.fileName(), r);
+            }
+        }
+        for (String cls : balanced.index().classes()) {
+            List<org.leukolab.data.ImageRecord> copies = balanced.index().records().stream()
+                    .filter(r -> r.label().equals(cls) && org.leukolab.balancing.ClassBalancer.isAugmented(r))
+                    .sorted(java.util.Comparator.comparingInt(Montage::copyNumber)).limit(perClass).toList();
+            for (org.leukolab.data.ImageRecord copy : copies) {
+                org.leukolab.data.ImageRecord orig = originals.get(cls + "/" + org.leukolab.balancing.ClassBalancer.originalName(copy));
+                if (orig == null) {
+                    continue;
+                }
+                imgs.add(decoded(orig.path()));
+                captions.add(cls + ": original");
+                imgs.add(decoded(copy.path()));
+                captions.add(copy.fileName());
+            }
+        }
+        if (imgs.isEmpty()) {
+            return Figure.of("no augmented copies: every class already had as many images as the largest",
+                    canvas(400, 30));
+        }
+        return grid("originals and their augmented copies", imgs, captions, Math.min(6, 2 * perClass), tile);
+    }
+
+    private static int copyNumber(org.leukolab.data.ImageRecord r) {
+        String f = r.fileName();
+        int end = f.indexOf('_', 4);
+        try {
+            return end < 0 ? Integer.MAX_VALUE : Integer.parseInt(f.substring(4, end));
+        } catch (NumberFormatException e) {
+            return Integer.MAX_VALUE;
+        }
+    }
+
+    private static BufferedImage decoded(java.nio.file.Path file) {
+        org.leukolab.data.ImageDecoder.Decoded d = org.leukolab.data.ImageDecoder.decode(file);
+        if (!d.ok()) {
+            throw new IllegalStateException(file + ": " + d.error());
+        }
+        try (org.bytedeco.opencv.opencv_core.Mat m = d.rgb()) {
+            return MatImages.of(m);
+        }
+    }
+
     /** Images in a grid of {@code columns}, each with its caption underneath (scaled to fit {@code tile} px, aspect kept). */
     public static Figure grid(String title, List<BufferedImage> imgs, List<String> captions, int columns, int tile) {
         int rows = (imgs.size() + columns - 1) / columns;

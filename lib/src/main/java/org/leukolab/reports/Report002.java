@@ -80,10 +80,6 @@ public final class Report002 {
 
     /** Epochs to train, capped by {@code LEUKOLAB_MAX_EPOCHS} (for partial full-profile runs on slow machines). */
     public static int epochs(int wanted) {
-        String cap = System.getenv("LEUKOLAB_MAX_EPOCHS");
-        if (cap == null || cap.isBlank()) {
-            return wanted;
-        }
-        return Math.max(1, Math.min(wanted, Integer.parseInt(cap.trim())));
+        return Profile.epochs(wanted);
     }
 }

@@ -27,6 +27,22 @@ public enum Profile {
         return this == QUICK;
     }
 
+    /**
+     * Epochs to train: {@code wanted}, capped by the environment variable {@code LEUKOLAB_MAX_EPOCHS} when it
+     * is set (for partial full-profile runs on slow machines, e.g. to measure the time per epoch).
+     */
+    public static int epochs(int wanted) {
+        String cap = System.getenv("LEUKOLAB_MAX_EPOCHS");
+        if (cap == null || cap.isBlank()) {
+            return wanted;
+        }
+        try {
+            return Math.max(1, Math.min(wanted, Integer.parseInt(cap.trim())));
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("LEUKOLAB_MAX_EPOCHS=" + cap + " is not a whole number");
+        }
+    }
+
     /** {@code quick} if this is the quick profile, else {@code full}: for choosing a knob in one line. */
     public <T> T pick(T quick, T full) {
         return this == QUICK ? quick : full;

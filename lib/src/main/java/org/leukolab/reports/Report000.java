@@ -1,0 +1,148 @@
+package org.leukolab.reports;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.leukolab.balancing.Augmenter;
+import org.leukolab.balancing.ClassBalancer;
+import org.leukolab.data.Dataset;
+import org.leukolab.data.DatasetCatalog;
+import org.leukolab.data.ImageIndex;
+import org.leukolab.data.ImageLoader;
+import org.leukolab.data.LoadedImages;
+import org.leukolab.evaluation.LeakageAudit;
+import org.leukolab.preprocessing.Interpolation;
+import org.leukolab.system.Profile;
+import org.leukolab.training.ImageBatches;
+import tech.tablesaw.api.Table;
+
+/**
+ * Report 000's data protocol, shared by its notebooks: the 5-class White Blood Cells set (Raabin-WBC
+ * derived); its Train folder balanced by augmentation up to the largest class; an 80/20 train/validation
+ * split with seed 123 and batch 32; the held-out Test folder for the final numbers.
+ *
+ * <p>Two splits are offered. {@link #asPublished} balances first and then splits the balanced folder, as
+ * the report did, so augmented copies of one original land on both sides. {@link #splitFirst} splits the
+ * originals first (stratified) and balances only the training part, so the validation images are
+ * untouched originals never seen in training in any form.
+ *
+ * <p>The quick profile imitates the full set's imbalance on the sample that these machines have: it takes
+ * each class in proportion to the full Train folder (Neutrophil 30 images, the others scaled down, at
+ * least 6), so balancing has real work to do; Test is the sample's whole Test folder.
+ */
+public final class Report000 {
+    public static final String ID = "report-000";
+    /** The report's split seed (image_dataset_from_directory); also used for augmentation and training here. */
+    public static final long SEED = 123;
+    public static final int CNN_SIZE = 350;
+    public static final int MOBILENET_SIZE = 224;
+    public static final int BATCH = 32;
+    public static final double TRAIN_FRACTION = 0.8;
+    /** Train folder of the full dataset, per class (from the dataset's documentation). */
+    public static final Map<String, Integer> FULL_TRAIN_COUNTS = fullCounts();
+    public static final int QUICK_LARGEST = 30;
+    public static final int QUICK_SMALLEST = 6;
+
+    private Report000() {}
+
+    private static Map<String, Integer> fullCounts() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        m.put("Basophil", 212);
+        m.put("Eosinophil", 744);
+        m.put("Lymphocyte", 2427);
+        m.put("Monocyte", 561);
+        m.put("Neutrophil", 6231);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The full dataset if installed, else the sample a mirror provides (labelled as such). */
+    public static Dataset dataset() {
+        return DatasetCatalog.standard().openOrSample("raabin-wbc");
+    }
+
+    /** Per-class sizes of the quick profile's imitation of the full Train folder's imbalance. */
+    public static Map<String, Integer> quickTrainCounts() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        int largest = FULL_TRAIN_COUNTS.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        FULL_TRAIN_COUNTS.forEach((k, v) -> m.put(k, Math.max(QUICK_SMALLEST, (int) Math.round((double) QUICK_LARGEST * v / largest))));
+        return m;
+    }
+
+    /** The Train folder (in the quick profile, a sample with the full folder's imbalance). */
+    public static ImageIndex trainFolder(ImageIndex all, Profile p) {
+        ImageIndex t = all.split("Train");
+        return p.isQuick() ? t.sample(quickTrainCounts(), SEED) : t;
+    }
+
+    /** The held-out Test folder. */
+    public static ImageIndex testFolder(ImageIndex all, Profile p) {
+        return all.split("Test");
+    }
+
+    /** Report 000's balancing: rotation 15 degrees, zoom 10%, horizontal flips, nearest fill; seeded. */
+    public static ClassBalancer balancer(ClassBalancer.Output output) {
+        return new ClassBalancer(Augmenter.report000(), SEED, output);
+    }
+
+    /** A train/validation protocol and the balanced set behind it. */
+    public record Split(String name, ImageIndex train, ImageIndex validation, ClassBalancer.Result balanced) {
+        /** Validation images whose original also has an image (itself or a copy) in training, per class. */
+        public Table leakage() {
+            return LeakageAudit.sharedOrigins(name + ": validation images whose original is also in training",
+                    train, validation, ClassBalancer::originalName);
+        }
+
+        public String describe() {
+            long augTrain = train.records().stream().filter(ClassBalancer::isAugmented).count();
+            long augVal = validation.records().stream().filter(ClassBalancer::isAugmented).count();
+            return String.format(Locale.ROOT, "%s: train %d images (%d augmented copies), validation %d images (%d augmented copies)",
+                    name, train.size(), augTrain, validation.size(), augVal);
+        }
+    }
+
+    /** As the report did it: balance the whole Train folder, then split the balanced folder 80/20 (seed 123). */
+    public static Split asPublished(ImageIndex trainFolder, ClassBalancer.Output output) {
+        return asPublished(trainFolder, balancer(output));
+    }
+
+    public static Split asPublished(ImageIndex trainFolder, ClassBalancer balancer) {
+        ClassBalancer.Result b = balancer.balance(trainFolder);
+        ImageIndex.Split s = b.index().randomSplit(TRAIN_FRACTION, SEED);
+        return new Split("balance, then split (as published)", s.train(), s.validation(), b);
+    }
+
+    /**
+     * The sound alternative: split the originals 80/20 first (stratified, seed 123), then balance the
+     * training part only; validation keeps untouched originals (and so the Train folder's imbalance).
+     */
+    public static Split splitFirst(ImageIndex trainFolder, ClassBalancer.Output output) {
+        return splitFirst(trainFolder, balancer(output));
+    }
+
+    public static Split splitFirst(ImageIndex trainFolder, ClassBalancer balancer) {
+        ImageIndex.Split s = trainFolder.stratifiedSplit(TRAIN_FRACTION, SEED);
+        ClassBalancer.Result b = balancer.balance(s.train());
+        return new Split("split, then balance the training part", b.index(), s.validation(), b);
+    }
+
+    /** Decoding as Keras' image_dataset_from_directory does by default: RGB, bilinear resize, no crop. */
+    public static ImageLoader loader(int size) {
+        return ImageLoader.builder().size(size).interpolation(Interpolation.BILINEAR).build();
+    }
+
+    /**
+     * The custom CNN's inputs. As published, pixels are divided by 255 twice (once when the dataset is
+     * mapped, once by the model's Rescaling layer), so the network sees values in [0, 1/255]; corrected,
+     * once, in [0, 1].
+     */
+    public static ImageBatches cnnInputs(LoadedImages images, boolean asPublished) {
+        ImageBatches b = ImageBatches.of(images).scaled(1 / 255.0);
+        return asPublished ? b.scaled(1 / 255.0) : b;
+    }
+
+    /** The five classes in label order. */
+    public static List<String> classes() {
+        return List.copyOf(FULL_TRAIN_COUNTS.keySet());
+    }
+}
