@@ -12,6 +12,9 @@ import org.leukolab.data.ImageIndex;
 import org.leukolab.data.ImageLoader;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.evaluation.LeakageAudit;
+import org.leukolab.models.backbones.Backbone;
+import org.leukolab.models.backbones.Backbones;
+import org.leukolab.models.backbones.ImageNetWeights;
 import org.leukolab.preprocessing.Interpolation;
 import org.leukolab.system.Profile;
 import org.leukolab.training.ImageBatches;
@@ -139,6 +142,25 @@ public final class Report000 {
     public static ImageBatches cnnInputs(LoadedImages images, boolean asPublished) {
         ImageBatches b = ImageBatches.of(images).scaled(1 / 255.0);
         return asPublished ? b.scaled(1 / 255.0) : b;
+    }
+
+    /** MobileNetV2 widths tried, in order: the report's 1.0, then the official small files these machines have. */
+    public static final double[] MOBILENET_ALPHAS = {1.0, 0.5, 0.35};
+
+    /**
+     * The frozen backbone of the report's second model, without its top, at 224x224: MobileNetV2 alpha 1.0
+     * with ImageNet weights if that file is installed ({@code ./leukolab fetch weights-mobilenetv2-1.0-224-notop});
+     * otherwise the widest alpha whose official ImageNet file is here (0.5, then 0.35), a deviation its
+     * {@link Backbone#toString()} states; with none, alpha 1.0 with random weights, labelled as such.
+     */
+    public static Backbone mobileNetV2() {
+        for (double alpha : MOBILENET_ALPHAS) {
+            Backbone b = Backbones.mobileNetV2(alpha, MOBILENET_SIZE, false);
+            if (ImageNetWeights.find(b.weightFile()).isPresent()) {
+                return Backbones.withImageNetWeights(b);
+            }
+        }
+        return Backbones.imagenetOrRandom(Backbones.mobileNetV2(1.0, MOBILENET_SIZE, false));
     }
 
     /** The five classes in label order. */
