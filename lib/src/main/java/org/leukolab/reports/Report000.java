@@ -163,6 +163,33 @@ public final class Report000 {
         return Backbones.imagenetOrRandom(Backbones.mobileNetV2(1.0, MOBILENET_SIZE, false));
     }
 
+    /** Images per epoch of the full protocol: 80/20 of the balanced 5 x 6,231 = 31,155. */
+    public static final int FULL_TRAIN_IMAGES = 24_924;
+    public static final int FULL_VALIDATION_IMAGES = 6_231;
+
+    /**
+     * The full protocol's time per epoch and for {@code epochs} epochs, extrapolated linearly from a run on
+     * fewer images: each epoch's seconds per (training + validation) image, median over the epochs after the
+     * first (the first includes warm-up), times the full set's images. A planning figure, not a measurement.
+     */
+    public static String fullRunEstimate(org.leukolab.training.TrainingResult run, int trainImages, int validationImages,
+                                         int epochs) {
+        double[] secs = run.history().doubleColumn("seconds").asDoubleArray();
+        if (secs.length == 0) {
+            return "no epoch was run in this session, nothing to extrapolate from";
+        }
+        double[] later = secs.length > 1 ? java.util.Arrays.copyOfRange(secs, 1, secs.length) : secs;
+        java.util.Arrays.sort(later);
+        double median = later.length % 2 == 1 ? later[later.length / 2] : (later[later.length / 2 - 1] + later[later.length / 2]) / 2;
+        double perImage = median / (trainImages + validationImages);
+        double fullEpoch = perImage * (FULL_TRAIN_IMAGES + FULL_VALIDATION_IMAGES);
+        return String.format(Locale.ROOT, "%s: %.1f s per epoch here for %d + %d images (%.1f images/s, training and "
+                + "validation together); the full protocol's %,d + %,d images would take about %.0f min per epoch, "
+                + "%.1f h for %d epochs (early stopping usually ends sooner)", run.name(), median, trainImages,
+                validationImages, 1 / perImage, FULL_TRAIN_IMAGES, FULL_VALIDATION_IMAGES, fullEpoch / 60,
+                fullEpoch * epochs / 3600, epochs);
+    }
+
     /** The five classes in label order. */
     public static List<String> classes() {
         return List.copyOf(FULL_TRAIN_COUNTS.keySet());

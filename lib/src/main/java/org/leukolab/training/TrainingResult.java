@@ -48,7 +48,8 @@ public record TrainingResult(String name, Table history, int epochs, String stop
 
     @Override
     public Map<String, Object> mimeBundle() {
-        return Map.of("text/plain", toString() + "\n" + history.print(),
-                "text/html", "<p>" + Tables.escape(toString()) + "</p>" + Tables.html(history, 0));
+        Table shown = Tables.rounded(history, 4);
+        return Map.of("text/plain", toString() + "\n" + shown.print(),
+                "text/html", "<p>" + Tables.escape(toString()) + "</p>" + Tables.html(shown, 0));
     }
 }
