@@ -1,0 +1,97 @@
+package org.leukolab.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.leukolab.models.CustomCnns;
+import org.leukolab.models.Optimizer;
+import org.leukolab.system.Backend;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Training and inference throughput of one of the reports' custom CNNs in DL4J, for the speed harness
+ * ({@code ./leukolab bench}): synthetic inputs of the model's size (the time of a step does not depend on
+ * the pixel values), {@code warmup} untimed steps, then the median of {@code steps} timed steps. Prints one
+ * JSON line; asserts nothing.
+ *
+ * <pre>java ... org.leukolab.bench.CnnBenchmark model=report002|report000 size=128 batch=32 warmup=3 steps=10 format=NCHW</pre>
+ */
+public final class CnnBenchmark {
+    private CnnBenchmark() {}
+
+    public static void main(String[] args) {
+        java.util.Map<String, String> a = BenchArgs.parse(args);
+        String model = a.getOrDefault("model", "report002");
+        int size = Integer.parseInt(a.getOrDefault("size", model.equals("report000") ? "350" : "128"));
+        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
+        int warmup = Integer.parseInt(a.getOrDefault("warmup", "3"));
+        int steps = Integer.parseInt(a.getOrDefault("steps", "10"));
+        CNN2DFormat format = CNN2DFormat.valueOf(a.getOrDefault("format", "NCHW"));
+
+        int classes = model.equals("report000") ? 5 : 4;
+        MultiLayerNetwork net = switch (model) {
+            case "report002" -> CustomCnns.report002(size, classes, Optimizer.sgd(1e-3), 42, format);
+            case "report000" -> CustomCnns.report000(size, classes, Optimizer.adamW(1e-3), 42, format);
+            default -> throw new IllegalArgumentException("model must be report002 or report000, got " + model);
+        };
+        long[] shape = format == CNN2DFormat.NCHW ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
+        Nd4j.getRandom().setSeed(1);
+        INDArray x = Nd4j.rand(DataType.FLOAT, shape);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
+        for (int i = 0; i < batch; i++) {
+            y.putScalar(i, i % classes, 1f);
+        }
+        DataSet ds = new DataSet(x, y);
+        double train = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.fit(ds)));
+        double infer = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.output(x, false)));
+        System.out.println(String.format(Locale.ROOT,
+                "{\"framework\": \"dl4j\", \"model\": \"%s\", \"size\": %d, \"batch\": %d, \"format\": \"%s\", \"warmup\": %d, "
+                        + "\"steps\": %d, \"threads\": %d, \"train_step_s\": %.4f, \"train_img_s\": %.2f, \"infer_step_s\": %.4f, "
+                        + "\"infer_img_s\": %.2f, \"params\": %d, \"peak_heap_mb\": %.0f, \"peak_rss_mb\": %.0f, \"backend\": \"%s\"}",
+                model, size, batch, format, warmup, steps, threads(), train, batch / train, infer, batch / infer, net.numParams(),
+                peakHeapBytes() / 1048576.0, peakRssBytes() / 1048576.0, Backend.describe().replace("\"", "'")));
+    }
+
+    /** OpenMP threads ND4J uses (its environment reports them), or the core count. */
+    static int threads() {
+        try {
+            return Nd4j.getEnvironment().maxMasterThreads();
+        } catch (RuntimeException e) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /** Sum of the heap pools' peak usage: an upper bound of the heap's peak (pools peak at different times). */
+    static long peakHeapBytes() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** Peak resident memory of this process (Linux {@code VmHWM}), heap and native memory together; -1 elsewhere. */
+    static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
