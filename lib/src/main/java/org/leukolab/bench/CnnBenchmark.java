@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the pixel values), {@code warmup} untimed steps, then the median of {@code steps} timed steps. Prints one
  * JSON line; asserts nothing.
  *
- * <pre>java ... org.leukolab.bench.CnnBenchmark model=report002|report000 size=128 batch=32 warmup=3 steps=10 format=NCHW</pre>
+ * <pre>java ... org.leukolab.bench.CnnBenchmark model=report002|report000 size=128 batch=32 warmup=3 steps=10 format=NCHW onednn=on|off</pre>
  */
 public final class CnnBenchmark {
     private CnnBenchmark() {}
@@ -51,13 +51,16 @@ public final class CnnBenchmark {
             y.putScalar(i, i % classes, 1f);
         }
         DataSet ds = new DataSet(x, y);
+        // the library's default (Trainer): oneDNN layers where they pass the check; onednn=off measures DL4J's own layers
+        boolean oneDnn = !a.getOrDefault("onednn", "on").equals("off");
+        int oneDnnLayers = oneDnn ? org.leukolab.training.OneDnnLayers.install(net, ds).onOneDnn().size() : 0;
         double train = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.fit(ds)));
         double infer = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.output(x, false)));
         System.out.println(String.format(Locale.ROOT,
                 "{\"framework\": \"dl4j\", \"model\": \"%s\", \"size\": %d, \"batch\": %d, \"format\": \"%s\", \"warmup\": %d, "
                         + "\"steps\": %d, \"threads\": %d, \"train_step_s\": %.4f, \"train_img_s\": %.2f, \"infer_step_s\": %.4f, "
-                        + "\"infer_img_s\": %.2f, \"params\": %d, \"peak_heap_mb\": %.0f, \"peak_rss_mb\": %.0f, \"backend\": \"%s\"}",
-                model, size, batch, format, warmup, steps, threads(), train, batch / train, infer, batch / infer, net.numParams(),
+                        + "\"infer_img_s\": %.2f, \"onednn_layers\": %d, \"params\": %d, \"peak_heap_mb\": %.0f, \"peak_rss_mb\": %.0f, \"backend\": \"%s\"}",
+                model, size, batch, format, warmup, steps, threads(), train, batch / train, infer, batch / infer, oneDnnLayers, net.numParams(),
                 peakHeapBytes() / 1048576.0, peakRssBytes() / 1048576.0, Backend.describe().replace("\"", "'")));
     }
 

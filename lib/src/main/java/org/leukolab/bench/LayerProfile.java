@@ -25,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code fit} step (the remainder is the updater and DL4J's bookkeeping). For finding what to speed up;
  * prints a table, asserts nothing.
  *
- * <pre>java ... org.leukolab.bench.LayerProfile model=report002 size=128 batch=32 reps=5 format=NCHW</pre>
+ * <pre>java ... org.leukolab.bench.LayerProfile model=report002 size=128 batch=32 reps=5 format=NCHW onednn=on|off</pre>
  */
 public final class LayerProfile {
     private LayerProfile() {}
@@ -48,7 +48,11 @@ public final class LayerProfile {
         for (int i = 0; i < batch; i++) {
             y.putScalar(i, i % classes, 1f);
         }
-        System.out.println(profile(net, new DataSet(x, y), reps));
+        DataSet ds = new DataSet(x, y);
+        if (!a.getOrDefault("onednn", "on").equals("off")) {
+            System.out.println(org.leukolab.training.OneDnnLayers.install(net, ds));
+        }
+        System.out.println(profile(net, ds, reps));
     }
 
     /** The per-layer table for one network and batch. */

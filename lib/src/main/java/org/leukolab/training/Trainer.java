@@ -59,6 +59,7 @@ public final class Trainer {
     private final Path checkpointDir;
     private final boolean resume;
     private final boolean progress;
+    private final boolean oneDnn;
 
     private Trainer(Builder b) {
         this.name = b.name;
@@ -70,6 +71,7 @@ public final class Trainer {
         this.checkpointDir = b.checkpointDir;
         this.resume = b.resume;
         this.progress = b.progress;
+        this.oneDnn = b.oneDnn;
     }
 
     public static Builder builder(String name) {
@@ -87,6 +89,7 @@ public final class Trainer {
         private Path checkpointDir;
         private boolean resume = true;
         private boolean progress = true;
+        private boolean oneDnn = true;
 
         private Builder(String name) {
             this.name = name;
@@ -132,6 +135,15 @@ public final class Trainer {
 
         public Builder progress(boolean show) {
             this.progress = show;
+            return this;
+        }
+
+        /**
+         * Run convolution, batch-norm and pooling layers on oneDNN kernels where the ND4J build has them and
+         * they pass {@link OneDnnLayers}' check on the first batch (default true; see that class).
+         */
+        public Builder oneDnn(boolean use) {
+            this.oneDnn = use;
             return this;
         }
 
@@ -214,6 +226,10 @@ public final class Trainer {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+        if (oneDnn && net.model() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln && n > 0) {
+            DataSet probe = train.batch(java.util.stream.IntStream.range(0, Math.min(batchSize, n)).toArray());
+            ctx.note(name + ": " + OneDnnLayers.install(mln, probe));
         }
         callbacks.forEach(c -> c.onTrainStart(ctx));
         net.model().addListeners(net.outputCatcher());

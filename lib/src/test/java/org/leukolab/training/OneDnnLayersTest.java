@@ -1,0 +1,147 @@
+package org.leukolab.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.LayerHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.Test;
+import org.leukolab.models.CustomCnns;
+import org.leukolab.models.Optimizer;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+class OneDnnLayersTest {
+    private static DataSet batch(int n, int size, int classes, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray x = Nd4j.rand(DataType.FLOAT, n, 3, size, size).muli(2).subi(1);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, classes);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % classes, 1f);
+        }
+        return new DataSet(x, y);
+    }
+
+    private static DataSet batch2() {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 3, 2);
+        y.putScalar(0, 0, 1f);
+        y.putScalar(1, 1, 1f);
+        y.putScalar(2, 0, 1f);
+        return new DataSet(Nd4j.rand(DataType.FLOAT, 3, 4), y);
+    }
+
+    private static MultiLayerNetwork report000(int size) {
+        return CustomCnns.report000(size, 5, Optimizer.adamW(1e-3), 42, CNN2DFormat.NCHW);
+    }
+
+    @Test
+    void oneDnnLayersTrainReport000LikeDl4jsOwnLayers() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        DataSet probe = batch(8, 48, 5, 1);
+        MultiLayerNetwork fast = report000(48);
+        MultiLayerNetwork builtIn = report000(48);
+        OneDnnLayers.Report r = OneDnnLayers.install(fast, probe);
+        assertEquals(11, r.onOneDnn().size(), "5 convolutions and 6 batch norms: " + r);
+        assertTrue(r.builtIn().isEmpty(), r.toString());
+        assertNotNull(fast.getLayer(0).getHelper(), "layer 0 should run on oneDNN");
+        assertNull(builtIn.getLayer(0).getHelper(), "DL4J M2.1 never installs helpers itself");
+
+        // independent of install's own check: five AdamW steps on fresh batches give the same losses and weights
+        for (int step = 0; step < 5; step++) {
+            DataSet b = batch(8, 48, 5, 100 + step);
+            fast.fit(b);
+            builtIn.fit(b);
+            assertEquals(builtIn.score(), fast.score(), 1e-3 * Math.max(1, builtIn.score()), "loss at step " + step);
+        }
+        double diff = fast.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-3, "parameters after 5 steps differ by " + diff);
+        INDArray x = batch(4, 48, 5, 9).getFeatures();
+        assertTrue(fast.output(x).sub(builtIn.output(x)).amaxNumber().doubleValue() < 1e-3);
+    }
+
+    @Test
+    void aKernelThatDisagreesIsLeftOut() {
+        // the 2nd convolution gets a helper whose weight gradient is 2% off; the check must keep that layer built-in
+        MultiLayerNetwork net = report000(32);
+        DataSet probe = batch(4, 32, 5, 2);
+        Layer wrong = net.getLayer(2);
+        OneDnnLayers.Report r = OneDnnLayers.install(net, probe, l -> {
+            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
+            return l == wrong ? new ScaledWeightGradient((ConvolutionHelper) h, 1.02) : h;
+        });
+        assertEquals(List.of("2 ConvolutionLayer"), r.builtIn(), r.toString());
+        assertEquals(10, r.onOneDnn().size(), r.toString());
+        assertNull(net.getLayer(2).getHelper());
+        assertNotNull(net.getLayer(0).getHelper());
+        assertTrue(r.toString().contains("kept built-in because oneDNN was less accurate: 2 ConvolutionLayer"), r.toString());
+    }
+
+    @Test
+    void aNetworkWithoutSuchLayersIsLeftAlone() {
+        MultiLayerNetwork dense = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(4).nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .build());
+        dense.init();
+        OneDnnLayers.Report r = OneDnnLayers.install(dense, batch2(),
+                l -> OneDnnLayers.oneDnnHelper(l, DataType.FLOAT));
+        assertTrue(!r.active() && r.toString().contains("no convolution"), r.toString());
+    }
+
+    /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
+    private record ScaledWeightGradient(ConvolutionHelper inner, double factor) implements ConvolutionHelper {
+        @Override
+        public boolean checkSupported() {
+            return true;
+        }
+
+        @Override
+        public Map<String, Long> helperMemoryUse() {
+            return inner.helperMemoryUse();
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray weights, INDArray bias, INDArray delta,
+                                                         int[] kernel, int[] strides, int[] pad, INDArray biasGradView,
+                                                         INDArray weightGradView, IActivation afn, AlgoMode mode,
+                                                         BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
+                                                         ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+                                                         LayerWorkspaceMgr mgr) {
+            Pair<Gradient, INDArray> p = inner.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView,
+                    weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation, format, mgr);
+            p.getFirst().getGradientFor("W").muli(factor);
+            return p;
+        }
+
+        @Override
+        public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                                  AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
+                                  CNN2DFormat format, LayerWorkspaceMgr mgr) {
+            return inner.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation, format, mgr);
+        }
+
+        @Override
+        public INDArray activate(INDArray z, IActivation afn, boolean training) {
+            return inner.activate(z, afn, training);
+        }
+    }
+}
