@@ -91,12 +91,12 @@ def run(quick, threads, java, dataset):
 
 
 def table(rows, pipeline):
-    out = ["| network | input, batch | DL4J train img/s | PyTorch train img/s | ratio | DL4J infer img/s | PyTorch infer img/s | ratio | DL4J peak heap / RSS MB |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| network | input, batch | DL4J train img/s | PyTorch train img/s | ratio | DL4J infer img/s | PyTorch infer img/s | ratio | DL4J peak heap / RSS MB | DL4J layers on oneDNN |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for d, t in rows:
         out.append(f"| {d['model']} custom CNN | {d['size']}x{d['size']}, {d['batch']} | {d['train_img_s']:.1f} | {t['train_img_s']:.1f} | "
                    f"{d['train_img_s'] / t['train_img_s']:.2f} | {d['infer_img_s']:.1f} | {t['infer_img_s']:.1f} | "
-                   f"{d['infer_img_s'] / t['infer_img_s']:.2f} | {d['peak_heap_mb']:.0f} / {d['peak_rss_mb']:.0f} |")
+                   f"{d['infer_img_s'] / t['infer_img_s']:.2f} | {d['peak_heap_mb']:.0f} / {d['peak_rss_mb']:.0f} | {d.get('onednn_layers', 0)} |")
     pj, pp = pipeline
     out += ["", "| data pipeline (decode + report 002's contour crop + resize 128) | images | leukolab img/s | OpenCV-Python img/s | ratio |",
             "|---|---:|---:|---:|---:|",
