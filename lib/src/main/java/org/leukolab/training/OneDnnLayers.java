@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
@@ -79,10 +80,14 @@ public final class OneDnnLayers {
             if (onOneDnn.isEmpty() && builtIn.isEmpty()) {
                 return "layers: DL4J built-in (" + reason + ")";
             }
+            if (!reason.isEmpty()) {
+                return "layers: " + onOneDnn.size() + " on oneDNN kernels (" + reason + ")";
+            }
             String s = String.format(Locale.ROOT, "layers: %d of %d on oneDNN kernels (checked on a real batch against "
                             + "float64: oneDNN's error at most %.2fx DL4J's own float32 error)",
                     onOneDnn.size(), onOneDnn.size() + builtIn.size(), errorRatio);
-            return builtIn.isEmpty() ? s : s + "; kept built-in because oneDNN was less accurate: " + String.join(", ", builtIn);
+            String which = builtIn.size() <= 5 ? String.join(", ", builtIn) : builtIn.size() + " layers";
+            return builtIn.isEmpty() ? s : s + "; kept built-in because oneDNN was less accurate: " + which;
         }
     }
 
@@ -168,6 +173,52 @@ public final class OneDnnLayers {
         Nd4j.getRandom().setSeed(seed);
         return new Report(names(net, kept.stream().sorted().toList()), names(net, rejected.stream().sorted().toList()),
                 best.ratio, "");
+    }
+
+    /**
+     * The inference-only variant for a graph (a frozen backbone computing features): installs oneDNN helpers
+     * on all its convolution, batch-normalisation and pooling layers if, on the first
+     * {@value #PROBE_EXAMPLES} examples of {@code probe}, the output's distance from a float64 pass is at most
+     * {@value #ERROR_FACTOR} times that of DL4J's own layers; otherwise leaves every layer built-in. A graph
+     * that already carries the helpers is left as it is.
+     */
+    public static Report installForInference(ComputationGraph graph, INDArray probe) {
+        if (!available()) {
+            return new Report(List.of(), List.of(), 0, nativeOneDnn() ? ENV + " turns it off" : "this ND4J build has no oneDNN");
+        }
+        DataType dt = graph.params().dataType();
+        List<Layer> candidates = new ArrayList<>();
+        for (Layer l : graph.getLayers()) {
+            if (oneDnnHelper(l, dt) != null) {
+                candidates.add(l);
+            }
+        }
+        if (candidates.isEmpty()) {
+            return new Report(List.of(), List.of(), 0, "no convolution, batch-normalisation or pooling layers");
+        }
+        List<String> names = candidates.stream().map(l -> l.conf().getLayer().getLayerName()).toList();
+        if (candidates.stream().anyMatch(l -> l.getHelper() != null)) {
+            return new Report(names, List.of(), 1, "already installed");
+        }
+        long n = Math.min(PROBE_EXAMPLES, probe.size(0));
+        INDArray x = probe.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, n)).dup();
+        INDArray own = graph.outputSingle(false, x).dup();
+        INDArray precise = graph.convertDataType(DataType.DOUBLE).outputSingle(false, x.castTo(DataType.DOUBLE));
+        candidates.forEach(l -> setHelper(l, oneDnnHelper(l, dt)));
+        double err;
+        try {
+            err = distance(graph.outputSingle(false, x), precise);
+        } catch (RuntimeException e) {
+            err = Double.POSITIVE_INFINITY;
+        }
+        double floor = ERROR_FLOOR * Math.max(precise.amaxNumber().doubleValue(), 1e-12);
+        double ownErr = distance(own, precise);
+        double ratio = err / Math.max(ownErr, floor);
+        if (err <= Math.max(ERROR_FACTOR * ownErr, floor)) {
+            return new Report(names, List.of(), ratio, "");
+        }
+        candidates.forEach(l -> setHelper(l, null));
+        return new Report(List.of(), names, ratio, "");
     }
 
     private record Result(Map<String, INDArray> gradients, INDArray output) {}

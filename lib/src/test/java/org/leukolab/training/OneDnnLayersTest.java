@@ -107,6 +107,31 @@ class OneDnnLayersTest {
         assertTrue(!r.active() && r.toString().contains("no convolution"), r.toString());
     }
 
+    @Test
+    void aBackboneGraphInfersOnOneDnnWithTheSameOutputs() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(3).graphBuilder()
+                .addInputs("in")
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(8)
+                        .convolutionMode(ConvolutionMode.Same).activation(org.nd4j.linalg.activations.Activation.RELU).build(), "in")
+                .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "conv")
+                .addLayer("pool", new org.deeplearning4j.nn.conf.layers.SubsamplingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "bn")
+                .setOutputs("pool")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(24, 24, 3))
+                .build();
+        var graph = new org.deeplearning4j.nn.graph.ComputationGraph(conf);
+        graph.init();
+        var builtIn = graph.clone();
+        INDArray x = batch(12, 24, 2, 5).getFeatures();
+        OneDnnLayers.Report r = OneDnnLayers.installForInference(graph, x);
+        assertEquals(3, r.onOneDnn().size(), r.toString());
+        assertNotNull(graph.getLayer("conv").getHelper());
+        double diff = graph.outputSingle(false, x).sub(builtIn.outputSingle(false, x)).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-4, "outputs differ by " + diff);
+        assertTrue(OneDnnLayers.installForInference(graph, x).toString().contains("already installed"));
+    }
+
     /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
     private record ScaledWeightGradient(ConvolutionHelper inner, double factor) implements ConvolutionHelper {
         @Override

@@ -90,6 +90,9 @@ public final class FeatureCache {
             for (int s = 0; s < n; s += BATCH) {
                 int[] idx = java.util.stream.IntStream.range(s, Math.min(n, s + BATCH)).toArray();
                 INDArray x = b.preprocessing().apply(images.subset(idx).features());
+                if (s == 0) {
+                    LOG.info("{}: {}", b.architecture(), org.leukolab.training.OneDnnLayers.installForInference(b.graph(), x));
+                }
                 INDArray f = b.graph().outputSingle(false, x);
                 if (pooled) {
                     f = f.mean(2, 3).reshape(f.size(0), f.size(1), 1, 1);
