@@ -33,15 +33,8 @@ public final class BackendBenchmark {
 
         for (CNN2DFormat format : new CNN2DFormat[] {CNN2DFormat.NCHW, CNN2DFormat.NHWC}) {
             MultiLayerNetwork net = CustomCnns.report002(size, 4, new Sgd(1e-3), 42, format);
-            long[] shape = format == CNN2DFormat.NCHW
-                    ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
-            Nd4j.getRandom().setSeed(1);
-            INDArray x = Nd4j.rand(DataType.FLOAT, shape).muli(2).subi(1);
-            INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 4);
-            for (int i = 0; i < batch; i++) {
-                y.putScalar(i, i % 4, 1f);
-            }
-            DataSet ds = new DataSet(x, y);
+            DataSet ds = ReportCnns.syntheticBatch(batch, size, 4, format);
+            INDArray x = ds.getFeatures().muli(2).subi(1);
             double train = median(time(steps, 2, () -> net.fit(ds)));
             double infer = median(time(steps, 2, () -> net.output(x, false)));
             System.out.printf("report002 cnn %dx%d %s batch %d: train %.1f img/s, inference %.1f img/s%n",

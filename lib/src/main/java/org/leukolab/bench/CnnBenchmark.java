@@ -9,10 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.leukolab.models.CustomCnns;
-import org.leukolab.models.Optimizer;
 import org.leukolab.system.Backend;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -37,22 +34,11 @@ public final class CnnBenchmark {
         int steps = Integer.parseInt(a.getOrDefault("steps", "10"));
         CNN2DFormat format = CNN2DFormat.valueOf(a.getOrDefault("format", "NCHW"));
 
-        int classes = model.equals("report000") ? 5 : 4;
-        MultiLayerNetwork net = switch (model) {
-            case "report002" -> CustomCnns.report002(size, classes, Optimizer.sgd(1e-3), 42, format);
-            case "report000" -> CustomCnns.report000(size, classes, Optimizer.adamW(1e-3), 42, format);
-            default -> throw new IllegalArgumentException("model must be report002 or report000, got " + model);
-        };
-        long[] shape = format == CNN2DFormat.NCHW ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
-        Nd4j.getRandom().setSeed(1);
-        INDArray x = Nd4j.rand(DataType.FLOAT, shape);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
-        for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % classes, 1f);
-        }
-        DataSet ds = new DataSet(x, y);
-        // the library's default (Trainer): oneDNN layers where they pass the check; onednn=off measures DL4J's own layers
-        boolean oneDnn = !a.getOrDefault("onednn", "on").equals("off");
+        int classes = ReportCnns.classes(model);
+        MultiLayerNetwork net = ReportCnns.build(model, size, format);
+        DataSet ds = ReportCnns.syntheticBatch(batch, size, classes, format);
+        INDArray x = ds.getFeatures();
+        boolean oneDnn = ReportCnns.oneDnnRequested(a);
         int oneDnnLayers = oneDnn ? org.leukolab.training.OneDnnLayers.install(net, ds).onOneDnn().size() : 0;
         double train = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.fit(ds)));
         double infer = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.output(x, false)));

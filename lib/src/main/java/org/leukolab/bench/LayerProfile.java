@@ -11,13 +11,9 @@ import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.leukolab.models.CustomCnns;
-import org.leukolab.models.Optimizer;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Where a training step of a DL4J network spends its time, layer by layer: each layer's forward pass (in
@@ -37,19 +33,9 @@ public final class LayerProfile {
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         int reps = Integer.parseInt(a.getOrDefault("reps", "5"));
         CNN2DFormat format = CNN2DFormat.valueOf(a.getOrDefault("format", "NCHW"));
-        int classes = model.equals("report000") ? 5 : 4;
-        MultiLayerNetwork net = model.equals("report000")
-                ? CustomCnns.report000(size, classes, Optimizer.adamW(1e-3), 42, format)
-                : CustomCnns.report002(size, classes, Optimizer.sgd(1e-3), 42, format);
-        long[] shape = format == CNN2DFormat.NCHW ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
-        Nd4j.getRandom().setSeed(1);
-        INDArray x = Nd4j.rand(DataType.FLOAT, shape);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
-        for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % classes, 1f);
-        }
-        DataSet ds = new DataSet(x, y);
-        if (!a.getOrDefault("onednn", "on").equals("off")) {
+        MultiLayerNetwork net = ReportCnns.build(model, size, format);
+        DataSet ds = ReportCnns.syntheticBatch(batch, size, ReportCnns.classes(model), format);
+        if (ReportCnns.oneDnnRequested(a)) {
             System.out.println(org.leukolab.training.OneDnnLayers.install(net, ds));
         }
         System.out.println(profile(net, ds, reps));

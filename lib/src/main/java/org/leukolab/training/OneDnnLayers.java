@@ -117,11 +117,14 @@ public final class OneDnnLayers {
      */
     public static Report install(MultiLayerNetwork net, DataSet probe) {
         if (!available()) {
-            String why = nativeOneDnn() ? ENV + " turns it off" : "this ND4J build has no oneDNN";
-            return new Report(List.of(), List.of(), 0, why);
+            return unavailable();
         }
         DataType dt = net.params().dataType();
         return install(net, probe, l -> oneDnnHelper(l, dt));
+    }
+
+    private static Report unavailable() {
+        return new Report(List.of(), List.of(), 0, nativeOneDnn() ? ENV + " turns it off" : "this ND4J build has no oneDNN");
     }
 
     /** As {@link #install(MultiLayerNetwork, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */
@@ -184,7 +187,7 @@ public final class OneDnnLayers {
      */
     public static Report installForInference(ComputationGraph graph, INDArray probe) {
         if (!available()) {
-            return new Report(List.of(), List.of(), 0, nativeOneDnn() ? ENV + " turns it off" : "this ND4J build has no oneDNN");
+            return unavailable();
         }
         DataType dt = graph.params().dataType();
         List<Layer> candidates = new ArrayList<>();
@@ -211,14 +214,12 @@ public final class OneDnnLayers {
         } catch (RuntimeException e) {
             err = Double.POSITIVE_INFINITY;
         }
-        double floor = ERROR_FLOOR * Math.max(precise.amaxNumber().doubleValue(), 1e-12);
-        double ownErr = distance(own, precise);
-        double ratio = err / Math.max(ownErr, floor);
-        if (err <= Math.max(ERROR_FACTOR * ownErr, floor)) {
-            return new Report(names, List.of(), ratio, "");
+        Check c = judge(err, distance(own, precise), precise);
+        if (c.ok) {
+            return new Report(names, List.of(), c.ratio, "");
         }
         candidates.forEach(l -> setHelper(l, null));
-        return new Report(List.of(), names, ratio, "");
+        return new Report(List.of(), names, c.ratio, "");
     }
 
     private record Result(Map<String, INDArray> gradients, INDArray output) {}
@@ -253,12 +254,20 @@ public final class OneDnnLayers {
         double worst = 0;
         for (Map.Entry<String, Double> e : err.entrySet()) {
             INDArray truth = e.getKey().equals("output") ? expected.float64.output : expected.float64.gradients.get(e.getKey());
-            double floor = ERROR_FLOOR * Math.max(truth.amaxNumber().doubleValue(), 1e-12);
-            double own = expected.builtInError.get(e.getKey());
-            ok &= e.getValue() <= Math.max(ERROR_FACTOR * own, floor);
-            worst = Math.max(worst, e.getValue() / Math.max(own, floor));
+            Check c = judge(e.getValue(), expected.builtInError.get(e.getKey()), truth);
+            ok &= c.ok;
+            worst = Math.max(worst, c.ratio);
         }
         return new Check(ok, worst);
+    }
+
+    /**
+     * The acceptance rule: oneDNN's error {@code err} (against float64 {@code truth}) is at most
+     * {@value #ERROR_FACTOR} x DL4J's own error {@code own}, or below {@value #ERROR_FLOOR} of the largest value.
+     */
+    private static Check judge(double err, double own, INDArray truth) {
+        double floor = ERROR_FLOOR * Math.max(truth.amaxNumber().doubleValue(), 1e-12);
+        return new Check(err <= Math.max(ERROR_FACTOR * own, floor), err / Math.max(own, floor));
     }
 
     private static Result run(MultiLayerNetwork net, DataSet probe, long seed) {
@@ -302,10 +311,8 @@ public final class OneDnnLayers {
 
     /** Sets the layer's private {@code helper} field (DL4J offers no setter). */
     static void setHelper(Layer layer, LayerHelper helper) {
-        Class<?> owner = layer.getClass() == ConvolutionLayer.class ? ConvolutionLayer.class
-                : layer.getClass() == BatchNormalization.class ? BatchNormalization.class
-                : layer.getClass() == SubsamplingLayer.class ? SubsamplingLayer.class : null;
-        if (owner == null) {
+        Class<?> owner = layer.getClass(); // exact classes only: subclasses (depthwise, ...) ignore the field
+        if (owner != ConvolutionLayer.class && owner != BatchNormalization.class && owner != SubsamplingLayer.class) {
             return;
         }
         try {

@@ -1,0 +1,46 @@
+package org.leukolab.bench;
+
+import java.util.Map;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.leukolab.models.CustomCnns;
+import org.leukolab.models.Optimizer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The reports' two custom CNNs and a synthetic batch for them, as the speed tools build them. */
+final class ReportCnns {
+    private ReportCnns() {}
+
+    static int classes(String model) {
+        return model.equals("report000") ? 5 : 4;
+    }
+
+    /** Report 002's CNN with SGD or report 000's with AdamW (their optimisers), seed 42. */
+    static MultiLayerNetwork build(String model, int size, CNN2DFormat format) {
+        return switch (model) {
+            case "report002" -> CustomCnns.report002(size, classes(model), Optimizer.sgd(1e-3), 42, format);
+            case "report000" -> CustomCnns.report000(size, classes(model), Optimizer.adamW(1e-3), 42, format);
+            default -> throw new IllegalArgumentException("model must be report002 or report000, got " + model);
+        };
+    }
+
+    /** Uniform [0, 1) pixels (seed 1) and labels cycling through the classes. */
+    static DataSet syntheticBatch(int batch, int size, int classes, CNN2DFormat format) {
+        long[] shape = format == CNN2DFormat.NCHW ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
+        Nd4j.getRandom().setSeed(1);
+        INDArray x = Nd4j.rand(DataType.FLOAT, shape);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
+        for (int i = 0; i < batch; i++) {
+            y.putScalar(i, i % classes, 1f);
+        }
+        return new DataSet(x, y);
+    }
+
+    /** {@code onednn=off} measures DL4J's own layers; the default is the library's (oneDNN where it passes the check). */
+    static boolean oneDnnRequested(Map<String, String> args) {
+        return !args.getOrDefault("onednn", "on").equals("off");
+    }
+}
