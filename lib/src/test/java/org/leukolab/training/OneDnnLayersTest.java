@@ -80,19 +80,32 @@ class OneDnnLayersTest {
 
     @Test
     void aKernelThatDisagreesIsLeftOut() {
-        // the 2nd convolution gets a helper whose weight gradient is 2% off; the check must keep that layer built-in
-        MultiLayerNetwork net = report000(32);
+        // the 2nd convolution gets a helper whose weight gradient is 2% off; the check must keep that layer built-in.
+        // Which of the genuine oneDNN kernels pass depends on the CPU (oneDNN picks AVX2, AVX-512 or AMX code: on a
+        // Sapphire Rapids Xeon the first convolution's weight gradient fails the check, on an AMD EPYC it passes), so
+        // the expectation is this CPU's own result with genuine kernels, plus the faulty layer.
         DataSet probe = batch(4, 32, 5, 2);
+        OneDnnLayers.Report genuine = OneDnnLayers.install(report000(32), probe,
+                l -> OneDnnLayers.oneDnnHelper(l, DataType.FLOAT));
+        assertTrue(!genuine.builtIn().contains("2 ConvolutionLayer"), "layer 2's genuine kernel should pass: " + genuine);
+
+        MultiLayerNetwork net = report000(32);
         Layer wrong = net.getLayer(2);
         OneDnnLayers.Report r = OneDnnLayers.install(net, probe, l -> {
             LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
             return l == wrong ? new ScaledWeightGradient((ConvolutionHelper) h, 1.02) : h;
         });
-        assertEquals(List.of("2 ConvolutionLayer"), r.builtIn(), r.toString());
-        assertEquals(10, r.onOneDnn().size(), r.toString());
+        List<String> expected = new java.util.ArrayList<>(genuine.builtIn());
+        expected.add("2 ConvolutionLayer");
+        expected.sort(java.util.Comparator.comparingInt(s -> Integer.parseInt(s.split(" ")[0])));
+        assertEquals(expected, r.builtIn(), "genuine: " + genuine + "; with the faulty kernel: " + r);
+        assertEquals(11 - expected.size(), r.onOneDnn().size(), r.toString());
         assertNull(net.getLayer(2).getHelper());
-        assertNotNull(net.getLayer(0).getHelper());
-        assertTrue(r.toString().contains("kept built-in because oneDNN was less accurate: 2 ConvolutionLayer"), r.toString());
+        for (String kept : r.onOneDnn()) {
+            assertNotNull(net.getLayer(Integer.parseInt(kept.split(" ")[0])).getHelper(), kept + " should carry its helper");
+        }
+        assertTrue(r.toString().contains("kept built-in because oneDNN was less accurate: ") && r.toString().contains("2 ConvolutionLayer"),
+                r.toString());
     }
 
     @Test
