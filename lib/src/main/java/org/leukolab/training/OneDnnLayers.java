@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
@@ -191,18 +192,34 @@ public final class OneDnnLayers {
      * that already carries the helpers is left as it is.
      */
     public static Report installForInference(ComputationGraph graph, INDArray probe) {
+        return installInference(graph, probe, false);
+    }
+
+    /**
+     * For a graph that is being trained with a frozen backbone ({@code Transfer.classifier}): the same as
+     * {@link #installForInference}, but only on the layers inside DL4J's {@code FrozenLayer} wrappers. Those
+     * only ever run forward in inference mode (no gradient passes through them), so the output check covers
+     * everything they do; the trainable layers stay on DL4J's own code. {@link Trainer} calls this on graphs.
+     */
+    public static Report installOnFrozenLayers(ComputationGraph graph, INDArray probe) {
+        return installInference(graph, probe, true);
+    }
+
+    private static Report installInference(ComputationGraph graph, INDArray probe, boolean frozenOnly) {
         if (!available()) {
             return unavailable();
         }
         DataType dt = graph.params().dataType();
         List<Layer> candidates = new ArrayList<>();
         for (Layer l : graph.getLayers()) {
-            if (oneDnnHelper(l, dt) != null) {
-                candidates.add(l);
+            Layer inner = l instanceof FrozenLayer f ? f.getInsideLayer() : l;
+            if ((!frozenOnly || inner != l) && oneDnnHelper(inner, dt) != null) {
+                candidates.add(inner);
             }
         }
         if (candidates.isEmpty()) {
-            return new Report(List.of(), List.of(), 0, "no convolution, batch-normalisation or pooling layers");
+            return new Report(List.of(), List.of(), 0, "no " + (frozenOnly ? "frozen " : "")
+                    + "convolution, batch-normalisation or pooling layers");
         }
         List<String> names = candidates.stream().map(l -> l.conf().getLayer().getLayerName()).toList();
         if (candidates.stream().anyMatch(l -> l.getHelper() != null)) {
@@ -219,6 +236,7 @@ public final class OneDnnLayers {
         } catch (RuntimeException e) {
             err = Double.POSITIVE_INFINITY;
         }
+        graph.clearLayersStates();
         Check c = judge(err, distance(own, precise), precise);
         if (c.ok) {
             return new Report(names, List.of(), c.ratio, "");

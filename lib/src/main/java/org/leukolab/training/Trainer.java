@@ -230,6 +230,13 @@ public final class Trainer {
         if (oneDnn && net.model() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln && n > 0) {
             DataSet probe = train.batch(java.util.stream.IntStream.range(0, Math.min(batchSize, n)).toArray());
             ctx.note(name + ": " + OneDnnLayers.install(mln, probe));
+        } else if (oneDnn && net.model() instanceof org.deeplearning4j.nn.graph.ComputationGraph cg && n > 0
+                && cg.getNumInputArrays() == 1) {
+            DataSet probe = train.batch(java.util.stream.IntStream.range(0, Math.min(batchSize, n)).toArray());
+            OneDnnLayers.Report r = OneDnnLayers.installOnFrozenLayers(cg, probe.getFeatures());
+            if (r.active() || !r.builtIn().isEmpty()) {
+                ctx.note(name + ": frozen " + r);
+            }
         }
         callbacks.forEach(c -> c.onTrainStart(ctx));
         net.model().addListeners(net.outputCatcher());

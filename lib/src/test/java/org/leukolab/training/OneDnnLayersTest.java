@@ -145,6 +145,40 @@ class OneDnnLayersTest {
         assertTrue(OneDnnLayers.installForInference(graph, x).toString().contains("already installed"));
     }
 
+    @Test
+    void onlyTheFrozenLayersOfATrainingGraphGetOneDnn() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        var conv = new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(8)
+                .convolutionMode(ConvolutionMode.Same).activation(org.nd4j.linalg.activations.Activation.RELU).build();
+        var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(4).graphBuilder()
+                .addInputs("in")
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.misc.FrozenLayer(conv), "in")
+                .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "conv")
+                .addLayer("gap", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder().build(), "bn")
+                .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(16, 16, 3))
+                .build();
+        var graph = new org.deeplearning4j.nn.graph.ComputationGraph(conf);
+        graph.init();
+        var builtIn = graph.clone();
+        DataSet b = batch(8, 16, 2, 6);
+        OneDnnLayers.Report r = OneDnnLayers.installOnFrozenLayers(graph, b.getFeatures());
+        assertEquals(List.of("conv"), r.onOneDnn(), r.toString());
+        var frozen = (org.deeplearning4j.nn.layers.FrozenLayer) graph.getLayer("conv");
+        assertNotNull(frozen.getInsideLayer().getHelper(), "the frozen convolution runs on oneDNN");
+        assertNull(graph.getLayer("bn").getHelper(), "the trainable batch norm keeps DL4J's own code");
+        // training steps move only the trainable layers, and match DL4J's own layers
+        for (int step = 0; step < 3; step++) {
+            DataSet s = batch(8, 16, 2, 20 + step);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-4, "parameters after 3 steps differ by " + diff);
+    }
+
     /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
     private record ScaledWeightGradient(ConvolutionHelper inner, double factor) implements ConvolutionHelper {
         @Override
