@@ -25,7 +25,10 @@ import org.nd4j.linalg.learning.config.Adam;
  * graph, against extracting the features once and training the same head on them. Real images (the
  * blood-cells TRAIN split) and, when its file is here, real MobileNetV2 weights.
  *
- * <pre>java ... org.leukolab.bench.FeatureCacheBenchmark [imagesPerClass=80] [size=128] [alpha=0.5] [epochs=3]</pre>
+ * <pre>java ... org.leukolab.bench.FeatureCacheBenchmark [imagesPerClass=80] [size=128] [alpha=0.5] [epochs=3] [head=report002|report000]</pre>
+ *
+ * <p>{@code report002}: Flatten and three dense layers (5.3 M parameters on MobileNetV2's 4x4x1280 map at 128);
+ * {@code report000}: global average pooling, Dense 16, BatchNorm (a few thousand parameters).
  */
 public final class FeatureCacheBenchmark {
     private FeatureCacheBenchmark() {}
@@ -35,12 +38,18 @@ public final class FeatureCacheBenchmark {
         int size = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         double alpha = args.length > 2 ? Double.parseDouble(args[2]) : 0.5;
         int epochs = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        String headName = args.length > 4 ? args[4] : "report002";
 
         ImageIndex train = DatasetCatalog.standard().open("blood-cells").index().split("TRAIN").stratifiedSample(perClass, 1);
         LoadedImages images = ImageLoader.builder().size(size).progress(false).build().load(train);
         Backbone b = Backbones.imagenetOrRandom(Backbones.mobileNetV2(alpha, size, false));
-        Head head = Head.flatten().batchNorm().dense(256).dropout(0.7).batchNorm().dense(128).dropout(0.5)
-                .dense(64).dropout(0.3).softmax(images.classes().size());
+        int classes = images.classes().size();
+        Head head = switch (headName) {
+            case "report002" -> Head.flatten().batchNorm().dense(256).dropout(0.7).batchNorm().dense(128).dropout(0.5)
+                    .dense(64).dropout(0.3).softmax(classes);
+            case "report000" -> Head.globalAveragePooling().dense(16).batchNorm().softmax(classes);
+            default -> throw new IllegalArgumentException("head must be report002 or report000, not " + headName);
+        };
         System.out.println("backend: " + Backend.describe());
         System.out.printf(Locale.ROOT, "%d images %dx%d, %s, head: %s, %d epochs, batch 32%n", images.size(), size, size, b, head, epochs);
 
