@@ -20,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the pixel values), {@code warmup} untimed steps, then the median of {@code steps} timed steps. Prints one
  * JSON line; asserts nothing.
  *
- * <pre>java ... org.leukolab.bench.CnnBenchmark model=report002|report000 size=128 batch=32 warmup=3 steps=10 format=NCHW onednn=on|off</pre>
+ * <pre>java ... org.leukolab.bench.CnnBenchmark model=report002|report000 size=128 batch=32 warmup=3 steps=10 format=NCHW onednn=on|off|unchecked</pre>
  */
 public final class CnnBenchmark {
     private CnnBenchmark() {}
@@ -38,8 +38,7 @@ public final class CnnBenchmark {
         MultiLayerNetwork net = ReportCnns.build(model, size, format);
         DataSet ds = ReportCnns.syntheticBatch(batch, size, classes, format);
         INDArray x = ds.getFeatures();
-        boolean oneDnn = ReportCnns.oneDnnRequested(a);
-        int oneDnnLayers = oneDnn ? org.leukolab.training.OneDnnLayers.install(net, ds).onOneDnn().size() : 0;
+        int oneDnnLayers = ReportCnns.installOneDnn(a, net, ds);
         double train = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.fit(ds)));
         double infer = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.output(x, false)));
         System.out.println(String.format(Locale.ROOT,

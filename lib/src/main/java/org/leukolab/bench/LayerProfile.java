@@ -21,7 +21,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@code fit} step (the remainder is the updater and DL4J's bookkeeping). For finding what to speed up;
  * prints a table, asserts nothing.
  *
- * <pre>java ... org.leukolab.bench.LayerProfile model=report002 size=128 batch=32 reps=5 format=NCHW onednn=on|off</pre>
+ * <pre>java ... org.leukolab.bench.LayerProfile model=report002 size=128 batch=32 reps=5 format=NCHW onednn=on|off|unchecked</pre>
  */
 public final class LayerProfile {
     private LayerProfile() {}
@@ -35,9 +35,7 @@ public final class LayerProfile {
         CNN2DFormat format = CNN2DFormat.valueOf(a.getOrDefault("format", "NCHW"));
         MultiLayerNetwork net = ReportCnns.build(model, size, format);
         DataSet ds = ReportCnns.syntheticBatch(batch, size, ReportCnns.classes(model), format);
-        if (ReportCnns.oneDnnRequested(a)) {
-            System.out.println(org.leukolab.training.OneDnnLayers.install(net, ds));
-        }
+        ReportCnns.installOneDnn(a, net, ds);
         System.out.println(profile(net, ds, reps));
     }
 

@@ -29,8 +29,13 @@ final class ReportCnns {
 
     /** Uniform [0, 1) pixels (seed 1) and labels cycling through the classes. */
     static DataSet syntheticBatch(int batch, int size, int classes, CNN2DFormat format) {
+        return syntheticBatch(batch, size, classes, format, 1);
+    }
+
+    /** As {@link #syntheticBatch(int, int, int, CNN2DFormat)} with pixels drawn from {@code seed}. */
+    static DataSet syntheticBatch(int batch, int size, int classes, CNN2DFormat format, long seed) {
         long[] shape = format == CNN2DFormat.NCHW ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
-        Nd4j.getRandom().setSeed(1);
+        Nd4j.getRandom().setSeed(seed);
         INDArray x = Nd4j.rand(DataType.FLOAT, shape);
         INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
         for (int i = 0; i < batch; i++) {
@@ -39,8 +44,26 @@ final class ReportCnns {
         return new DataSet(x, y);
     }
 
-    /** {@code onednn=off} measures DL4J's own layers; the default is the library's (oneDNN where it passes the check). */
-    static boolean oneDnnRequested(Map<String, String> args) {
-        return !args.getOrDefault("onednn", "on").equals("off");
+    /**
+     * Puts the layers on oneDNN as {@code onednn=} asks: {@code on} (the default, the library's: where it passes the
+     * check), {@code off} (DL4J's own layers) or {@code unchecked} (every layer, no check: what the check costs).
+     * Returns the number of layers on oneDNN and prints what was done.
+     */
+    static int installOneDnn(Map<String, String> args, MultiLayerNetwork net, DataSet batch) {
+        String mode = args.getOrDefault("onednn", "on");
+        return switch (mode) {
+            case "off" -> 0;
+            case "on" -> {
+                var r = org.leukolab.training.OneDnnLayers.install(net, batch);
+                System.err.println(r);
+                yield r.onOneDnn().size();
+            }
+            case "unchecked" -> {
+                var l = org.leukolab.training.OneDnnLayers.installUnchecked(net);
+                System.err.println("layers: " + l.size() + " on oneDNN kernels, unchecked");
+                yield l.size();
+            }
+            default -> throw new IllegalArgumentException("onednn must be on, off or unchecked, got " + mode);
+        };
     }
 }

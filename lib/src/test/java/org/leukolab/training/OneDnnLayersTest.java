@@ -81,9 +81,9 @@ class OneDnnLayersTest {
     @Test
     void aKernelThatDisagreesIsLeftOut() {
         // the 2nd convolution gets a helper whose weight gradient is 2% off; the check must keep that layer built-in.
-        // Which of the genuine oneDNN kernels pass depends on the CPU (oneDNN picks AVX2, AVX-512 or AMX code: on a
-        // Sapphire Rapids Xeon the first convolution's weight gradient fails the check, on an AMD EPYC it passes), so
-        // the expectation is this CPU's own result with genuine kernels, plus the faulty layer.
+        // Which of the genuine oneDNN kernels pass may depend on the CPU (oneDNN picks AVX2, AVX-512 or AMX code, with
+        // different summation orders), so the expectation is this CPU's own result with genuine kernels, plus the
+        // faulty layer.
         DataSet probe = batch(4, 32, 5, 2);
         OneDnnLayers.Report genuine = OneDnnLayers.install(report000(32), probe,
                 l -> OneDnnLayers.oneDnnHelper(l, DataType.FLOAT));
