@@ -51,4 +51,34 @@ class CustomCnnsTest {
         assertEquals(0.99, Layers.kerasBatchNorm().getDecay(), 1e-12);
         assertEquals(1e-3, Layers.kerasBatchNorm().getEps(), 1e-12);
     }
+
+    @Test
+    void keepingPreActivationsForBackpropGivesBitForBitTheSameTraining() {
+        // the CNNs keep each convolution's forward result for the backward pass (CacheMode.DEVICE) instead of
+        // computing it again; with DL4J's own layers and with oneDNN, three steps must leave identical weights
+        for (boolean oneDnn : new boolean[] {false, true}) {
+            for (String model : new String[] {"report002", "report000"}) {
+                MultiLayerNetwork cached = model.equals("report002")
+                        ? CustomCnns.report002(32, 4, Optimizer.sgd(1e-2), 3, CNN2DFormat.NCHW)
+                        : CustomCnns.report000(32, 4, Optimizer.adamW(1e-3), 3, CNN2DFormat.NCHW);
+                assertEquals(org.deeplearning4j.nn.conf.CacheMode.DEVICE, cached.getLayerWiseConfigurations().getCacheMode());
+                MultiLayerNetwork recomputed = cached.clone();
+                recomputed.setCacheMode(org.deeplearning4j.nn.conf.CacheMode.NONE); // sets every layer's mode
+                if (oneDnn) {
+                    org.leukolab.training.OneDnnLayers.installUnchecked(cached);
+                    org.leukolab.training.OneDnnLayers.installUnchecked(recomputed);
+                }
+                for (int step = 0; step < 3; step++) {
+                    Nd4j.getRandom().setSeed(10 + step);
+                    var x = Nd4j.rand(DataType.FLOAT, 4, 3, 32, 32);
+                    var y = Nd4j.eye(4).castTo(DataType.FLOAT);
+                    Nd4j.getRandom().setSeed(99);
+                    cached.fit(x, y);
+                    Nd4j.getRandom().setSeed(99);
+                    recomputed.fit(x, y);
+                }
+                assertEquals(recomputed.params(), cached.params(), model + (oneDnn ? " on oneDNN" : " built-in"));
+            }
+        }
+    }
 }
