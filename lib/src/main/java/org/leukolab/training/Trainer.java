@@ -227,16 +227,8 @@ public final class Trainer {
                 throw new UncheckedIOException(e);
             }
         }
-        if (oneDnn && net.model() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln && n > 0) {
-            DataSet probe = train.batch(java.util.stream.IntStream.range(0, Math.min(batchSize, n)).toArray());
-            ctx.note(name + ": " + OneDnnLayers.install(mln, probe));
-        } else if (oneDnn && net.model() instanceof org.deeplearning4j.nn.graph.ComputationGraph cg && n > 0
-                && cg.getNumInputArrays() == 1) {
-            DataSet probe = train.batch(java.util.stream.IntStream.range(0, Math.min(batchSize, n)).toArray());
-            OneDnnLayers.Report r = OneDnnLayers.installOnFrozenLayers(cg, probe.getFeatures());
-            if (r.active() || !r.builtIn().isEmpty()) {
-                ctx.note(name + ": frozen " + r);
-            }
+        if (oneDnn && n > 0) {
+            installOneDnn(net, train, ctx);
         }
         callbacks.forEach(c -> c.onTrainStart(ctx));
         net.model().addListeners(net.outputCatcher());
@@ -311,6 +303,27 @@ public final class Trainer {
         callbacks.forEach(c -> c.onTrainEnd(ctx));
         return new TrainingResult(name, TrainingResult.historyTable(name, rows), rows.size(), ctx.stopReason,
                 List.copyOf(ctx.notes), (System.nanoTime() - t0) / 1e9, resumed, checkpointDir);
+    }
+
+    /**
+     * oneDNN kernels on the first batch: every checked layer of a MultiLayerNetwork, the frozen layers of a
+     * single-input graph (a backbone trained through); the training log notes what was done.
+     */
+    private void installOneDnn(Network net, Batches train, Context ctx) {
+        boolean graph = net.model() instanceof org.deeplearning4j.nn.graph.ComputationGraph cg && cg.getNumInputArrays() == 1;
+        if (!(net.model() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork) && !graph) {
+            return;
+        }
+        DataSet probe = train.batch(java.util.stream.IntStream.range(0, Math.min(batchSize, train.size())).toArray());
+        if (net.model() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln) {
+            ctx.note(name + ": " + OneDnnLayers.install(mln, probe));
+            return;
+        }
+        OneDnnLayers.Report r = OneDnnLayers.installOnFrozenLayers((org.deeplearning4j.nn.graph.ComputationGraph) net.model(),
+                probe.getFeatures());
+        if (r.active() || !r.builtIn().isEmpty()) {
+            ctx.note(name + ": frozen " + r);
+        }
     }
 
     private static String epochLine(int epoch, Map<String, Double> m) {
