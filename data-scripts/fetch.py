@@ -481,18 +481,19 @@ def main(argv: list[str] | None = None) -> int:
                 if a.verify:
                     print(verify(ds_id, dest_root))
                     continue
-                # Offline with a mirror that only carries a sample: install the sample, under its own
-                # name, and say so. Code that wants the full set then sees that only the sample exists.
-                sample = spec.get("sample")
-                if (mirror is not None and archive is None and sample and not (mirror / ds_id).is_dir()
-                        and mirror_source_file(mirror, spec) is None and (mirror / sample).is_dir()):
-                    if installed(dest_root / sample) and not a.force:
-                        print(f"{ds_id}: only its sample {sample} is in the mirror, and that is installed; "
+                # Offline with a mirror that only carries a sample or a stand-in: install that, under its own
+                # name, and say so. Code that wants the full set then sees that only the substitute exists.
+                sub = spec.get("sample") or spec.get("standin")
+                what = "sample" if spec.get("sample") else "stand-in"
+                if (mirror is not None and archive is None and sub and not (mirror / ds_id).is_dir()
+                        and mirror_source_file(mirror, spec) is None and (mirror / sub).is_dir()):
+                    if installed(dest_root / sub) and not a.force:
+                        print(f"{ds_id}: only its {what} {sub} is in the mirror, and that is installed; "
                               f"nothing to do")
                         continue
-                    log(f"{ds_id}: the mirror has only the sample {sample}; installing that. "
-                        f"The full set needs the network: {FETCH_CMD} {ds_id}")
-                    print(install(sample, specs[sample], dest_root, mirror, None, a.force, book))
+                    log(f"{ds_id}: the mirror has only the {what} {sub}; installing that. "
+                        f"The real dataset needs the network: {FETCH_CMD} {ds_id}")
+                    print(install(sub, specs[sub], dest_root, mirror, None, a.force, book))
                     continue
                 print(install(ds_id, spec, dest_root, mirror, archive, a.force, book))
             except FetchError as e:

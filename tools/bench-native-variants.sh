@@ -24,7 +24,7 @@ echo "|---|---:|---:|---:|---:|---:|"
 for v in "${variants[@]}"; do
   jar="$jar_dir/nd4j-native-1.0.0-M2.1-$v.jar"
   [ -f "$jar" ] || mvn -q -B dependency:get -Dartifact="org.nd4j:nd4j-native:1.0.0-M2.1:jar:$v" -Dtransitive=false >/dev/null
-  out=$(java "${opts[@]}" -cp "lib/target/classes:$base:$jar" org.leukolab.bench.BackendBenchmark "$size" "$batch" "$steps" 2>/dev/null)
+  out=$(java "${opts[@]}" -cp "bench/target/classes:lib/target/classes:$base:$jar" org.leukolab.bench.BackendBenchmark "$size" "$batch" "$steps" 2>/dev/null)
   gemm=$(sed -n 's/^gemm.*: \([0-9.]*\) GFLOP.*/\1/p' <<<"$out")
   nchw=$(grep ' NCHW ' <<<"$out" | sed -n 's/.*train \([0-9.]*\) img\/s, inference \([0-9.]*\) img\/s/\1 | \2/p')
   nhwc=$(grep ' NHWC ' <<<"$out" | sed -n 's/.*train \([0-9.]*\) img\/s, inference \([0-9.]*\) img\/s/\1 | \2/p')

@@ -40,7 +40,9 @@ def java_cmd(main, args, java):
     cp_file = ROOT / "lib/target/classpath.txt"
     if not cp_file.exists():
         sys.exit("lib is not built: run ./leukolab setup first")
-    cp = f"{ROOT / 'lib/target/classes'}:{cp_file.read_text().strip()}"
+    if not (ROOT / "bench/target/classes").is_dir():
+        sys.exit("the bench module is not built: run ./leukolab setup first")
+    cp = f"{ROOT / 'bench/target/classes'}:{ROOT / 'lib/target/classes'}:{cp_file.read_text().strip()}"
     opts = subprocess.run([str(ROOT / "environment/kernel/jvm-options"), java], capture_output=True, text=True, check=True).stdout.split("\n")
     return [java, *[o for o in opts if o], "-cp", cp, main, *args]
 

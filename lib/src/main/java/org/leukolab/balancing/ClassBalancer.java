@@ -10,17 +10,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +32,7 @@ import org.leukolab.data.ImageDecoder;
 import org.leukolab.data.ImageIndex;
 import org.leukolab.data.ImageRecord;
 import org.leukolab.notebook.Progress;
+import org.leukolab.system.Hashing;
 import org.leukolab.system.Workspace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +93,31 @@ public final class ClassBalancer {
                     IntColumn.create("original", cls.stream().mapToInt(before::get).toArray()),
                     IntColumn.create("augmented copies", cls.stream().mapToInt(c -> after.get(c) - before.get(c)).toArray()),
                     IntColumn.create("balanced", cls.stream().mapToInt(after::get).toArray()));
+        }
+
+        /**
+         * Augmented copies with the originals they were made from: for each class (in order) its first
+         * {@code perClass} copies by copy number.
+         */
+        public List<Copy> copies(int perClass) {
+            Map<String, ImageRecord> originals = new java.util.HashMap<>();
+            for (ImageRecord r : index.records()) {
+                if (!isAugmented(r)) {
+                    originals.put(r.label() + "/" + r.fileName(), r);
+                }
+            }
+            List<Copy> out = new ArrayList<>();
+            for (String cls : index.classes()) {
+                index.records().stream().filter(r -> r.label().equals(cls) && isAugmented(r))
+                        .sorted(java.util.Comparator.comparingInt(ClassBalancer::copyNumber)).limit(perClass)
+                        .forEach(c -> {
+                            ImageRecord o = originals.get(cls + "/" + originalName(c));
+                            if (o != null) {
+                                out.add(new Copy(o, c));
+                            }
+                        });
+            }
+            return out;
         }
 
         /** How many augmented copies were made in all. */
@@ -176,7 +197,7 @@ public final class ClassBalancer {
                 for (Map.Entry<String, List<ImageRecord>> e : byClass.entrySet()) {
                     List<ImageRecord> ok = new ArrayList<>();
                     for (ImageRecord r : e.getValue()) {
-                        ImageDecoder.Decoded d = ImageDecoder.decode(r.path());
+                        ImageDecoder.Decoded d = ImageDecoder.decode(r);
                         if (d.ok()) {
                             ok.add(r);
                             d.rgb().close();
@@ -213,7 +234,7 @@ public final class ClassBalancer {
                             throw new IllegalStateException("simulated failure after " + made + " copies (test hook)");
                         }
                         ImageRecord src = e.getValue().get(g % e.getValue().size());
-                        ImageDecoder.Decoded d = ImageDecoder.decode(src.path());
+                        ImageDecoder.Decoded d = ImageDecoder.decode(src);
                         if (!d.ok()) {
                             throw new IllegalStateException(src.path() + " decoded a moment ago but not now: " + d.error());
                         }
@@ -305,31 +326,61 @@ public final class ClassBalancer {
         return sep < 0 ? f : f.substring(sep + 1);
     }
 
+    /** An augmented copy and the original it was made from. */
+    public record Copy(ImageRecord original, ImageRecord copy) {}
+
+    /** The n of {@code aug_<n>_<original>} (MAX_VALUE for anything else). */
+    static int copyNumber(ImageRecord r) {
+        String f = r.fileName();
+        int end = f.indexOf('_', AUGMENTED_PREFIX.length());
+        try {
+            return end < 0 ? Integer.MAX_VALUE : Integer.parseInt(f.substring(AUGMENTED_PREFIX.length(), end));
+        } catch (NumberFormatException e) {
+            return Integer.MAX_VALUE;
+        }
+    }
+
     /** True for an augmented copy in a balanced set. */
     public static boolean isAugmented(ImageRecord r) {
         return r.fileName().startsWith(AUGMENTED_PREFIX) && !originalName(r).equals(r.fileName());
     }
 
-    /** Class weights that make every class count equally: n / (classes x count), scikit-learn's "balanced". */
-    public static Table classWeights(ImageIndex index) {
-        Map<String, Integer> counts = new TreeMap<>();
-        index.records().forEach(r -> counts.merge(r.label(), 1, Integer::sum));
-        int n = index.size();
-        int k = counts.size();
-        List<String> cls = new ArrayList<>(counts.keySet());
-        return Table.create("class weights (balanced)", StringColumn.create("class", cls),
-                IntColumn.create("images", cls.stream().mapToInt(counts::get).toArray()),
-                DoubleColumn.create("weight", cls.stream().mapToDouble(c -> (double) n / (k * counts.get(c))).toArray()));
-    }
-
-    /** The same weights as an array in the index's class order. */
-    public static double[] classWeightArray(ImageIndex index) {
-        Table t = classWeights(index);
-        double[] w = new double[index.classes().size()];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = t.doubleColumn("weight").get(t.stringColumn("class").indexOf(index.classes().get(i)));
+    /**
+     * Class weights that make every class count equally, {@code n / (k n_c)} with {@code k} the number of classes
+     * that occur (scikit-learn's {@code compute_class_weight("balanced")} over the classes present, as Keras users
+     * pass it), for label indices {@code labels} of {@code classes} classes; a class without examples gets 0 (it has
+     * no loss to weigh). For {@code Trainer.builder(..).classWeights(..)}.
+     */
+    public static double[] classWeights(int[] labels, int classes) {
+        int[] count = new int[classes];
+        for (int y : labels) {
+            if (y < 0 || y >= classes) {
+                throw new IllegalArgumentException("label " + y + " is outside the " + classes + " classes");
+            }
+            count[y]++;
+        }
+        long present = java.util.Arrays.stream(count).filter(c -> c > 0).count();
+        double[] w = new double[classes];
+        for (int c = 0; c < classes; c++) {
+            w[c] = count[c] == 0 ? 0 : (double) labels.length / (present * count[c]);
         }
         return w;
+    }
+
+    /** Class weights that make every class count equally: n / (classes x count), scikit-learn's "balanced". */
+    public static Table classWeights(ImageIndex index) {
+        List<String> cls = index.classes();
+        int[] counts = new int[cls.size()];
+        for (int y : index.labels()) {
+            counts[y]++;
+        }
+        return Table.create("class weights (balanced)", StringColumn.create("class", cls),
+                IntColumn.create("images", counts), DoubleColumn.create("weight", classWeightArray(index)));
+    }
+
+    /** The same weights as an array in the index's class order (0 for a class without images). */
+    public static double[] classWeightArray(ImageIndex index) {
+        return classWeights(index.labels(), index.classes().size());
     }
 
     private String settings() {
@@ -337,26 +388,17 @@ public final class ClassBalancer {
     }
 
     private String key(Map<String, List<ImageRecord>> byClass) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(settings().getBytes(StandardCharsets.UTF_8));
-            byte[] buf = new byte[1 << 16];
-            for (Map.Entry<String, List<ImageRecord>> e : byClass.entrySet()) {
-                for (ImageRecord r : e.getValue()) {
-                    md.update(("\n" + e.getKey() + "/" + r.fileName() + "\n").getBytes(StandardCharsets.UTF_8));
-                    try (InputStream in = new DigestInputStream(Files.newInputStream(r.path()), md)) {
-                        while (in.read(buf) >= 0) {
-                            // digesting
-                        }
-                    }
+        Hashing h = Hashing.sha256().add(settings());
+        for (Map.Entry<String, List<ImageRecord>> e : byClass.entrySet()) {
+            for (ImageRecord r : e.getValue()) {
+                try {
+                    h.add("\n" + e.getKey() + "/" + r.fileName() + "\n").add(r.inArray() ? r.array().rgb() : Files.readAllBytes(r.path()));
+                } catch (IOException x) {
+                    throw new UncheckedIOException("cannot read " + r.path() + ": " + x.getMessage(), x);
                 }
             }
-            return HexFormat.of().formatHex(md.digest()).substring(0, 32);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
+        return h.hex().substring(0, 32);
     }
 
     private static void copyOrLink(Path from, Path to) throws IOException {

@@ -23,8 +23,30 @@ public record Dataset(DatasetSpec spec, Path dir, String substituteFor) {
         return spec.isSample();
     }
 
-    /** Scans the images (see {@link ImageIndex#scan}), checking the splits a complete copy has. */
+    /** True for a stand-in: data of the same kind built another way, not the dataset the report used. */
+    public boolean isStandin() {
+        return spec.isStandin();
+    }
+
+    /**
+     * What the data is, in one word for tables and result files: {@code full}, {@code sample} or
+     * {@code stand-in}.
+     */
+    public String kind() {
+        return isSample() ? "sample" : isStandin() ? "stand-in" : "full";
+    }
+
+    /**
+     * Indexes the images: a folder dataset is scanned (see {@link ImageIndex#scan}) and checked for the splits
+     * a complete copy has; an npz dataset is read with its official splits ({@link NpzImages}).
+     */
     public ImageIndex index() {
+        if ("npz".equals(spec.layout())) {
+            if (spec.file() == null) {
+                throw new IllegalStateException(spec.id() + ": datasets.json names no npz file for this dataset");
+            }
+            return NpzImages.index(dir.resolve(spec.file()), spec.id(), spec.classes());
+        }
         List<String> splits = spec.splits() == null ? List.of() : spec.splits();
         return ImageIndex.scan(imageRoot(), spec.id(), splits);
     }
@@ -32,7 +54,14 @@ public record Dataset(DatasetSpec spec, Path dir, String substituteFor) {
     /** A sentence for notebooks: which copy this is. */
     public String describe() {
         String s = spec.id() + ": " + spec.title() + " (" + dir + ")";
-        if (substituteFor != null) {
+        if (substituteFor != null && isStandin()) {
+            s += ". NOTE: this is a STAND-IN; '" + substituteFor + "' is not installed here (fetch it with: "
+                    + DatasetCatalog.FETCH_COMMAND + " " + substituteFor + "), so numbers computed on it are comparable "
+                    + "in kind with the report's, not digit for digit";
+        } else if (isStandin()) {
+            s += ". NOTE: this is a STAND-IN for " + spec.standinOf() + ": numbers computed on it are comparable in kind "
+                    + "with the report's, not digit for digit";
+        } else if (substituteFor != null) {
             s += ". NOTE: this is only a SAMPLE; the full '" + substituteFor + "' dataset is not installed here "
                     + "(fetch it with: " + DatasetCatalog.FETCH_COMMAND + " " + substituteFor
                     + "), so numbers computed on it are not comparable with the report's";

@@ -83,22 +83,24 @@ public final class DatasetCatalog {
             throw new DatasetException.Missing("Dataset '" + id + "' (" + s.title() + ") is missing: " + why
                     + ". Fetch it with: " + FETCH_COMMAND + " " + id
                     + " (offline: add --mirror <folder with a copy>)"
-                    + (s.sample() != null ? ". Offline mirrors may only carry its sample '" + s.sample() + "'." : ""));
+                    + (s.sample() != null ? ". Offline mirrors may only carry its sample '" + s.sample() + "'."
+                       : s.standin() != null ? ". Offline mirrors may only carry its stand-in '" + s.standin() + "'." : ""));
         }
         return new Dataset(s, dir, null);
     }
 
     /**
-     * The full dataset if installed, else its sample (clearly marked: {@link Dataset#substituteFor()}),
+     * The full dataset if installed, else its sample or stand-in (clearly marked: {@link Dataset#substituteFor()}),
      * else the {@link DatasetException.Missing} of the full dataset.
      */
     public Dataset openOrSample(String id) {
         DatasetSpec s = spec(id);
-        if (isInstalled(id) || s.sample() == null || !isInstalled(s.sample())) {
+        String sub = s.substitute();
+        if (isInstalled(id) || sub == null || !isInstalled(sub)) {
             return open(id);
         }
-        Dataset sample = open(s.sample());
-        return new Dataset(sample.spec(), sample.dir(), id);
+        Dataset substitute = open(sub);
+        return new Dataset(substitute.spec(), substitute.dir(), id);
     }
 
     /** Like {@link #openOrSample} but empty instead of an exception when neither is installed. */
@@ -120,9 +122,12 @@ public final class DatasetCatalog {
         for (String id : ids) {
             DatasetSpec s = specs.get(id);
             if (isInstalled(id)) {
-                status.add(s.isSample() ? "installed (sample of " + s.sampleOf() + ")" : "installed");
+                status.add(s.isSample() ? "installed (sample of " + s.sampleOf() + ")"
+                        : s.isStandin() ? "installed (STAND-IN for " + s.standinOf() + ")" : "installed");
             } else if (s.sample() != null && isInstalled(s.sample())) {
                 status.add("missing; its sample is installed");
+            } else if (s.standin() != null && isInstalled(s.standin())) {
+                status.add("missing; its stand-in is installed");
             } else {
                 status.add("missing");
             }
@@ -133,7 +138,8 @@ public final class DatasetCatalog {
                 tech.tablesaw.api.StringColumn.create("reports", ids.stream().map(i -> String.join(", ", specs.get(i).usedBy())).toList()),
                 tech.tablesaw.api.StringColumn.create("status", status),
                 tech.tablesaw.api.StringColumn.create("fetch with", ids.stream()
-                        .map(i -> specs.get(i).isSample() ? "(offline mirrors only)" : FETCH_COMMAND + " " + i).toList()));
+                        .map(i -> specs.get(i).isSample() || specs.get(i).isStandin() ? "(offline mirrors only)"
+                                : FETCH_COMMAND + " " + i).toList()));
     }
 
     // ----------------------------------------------------------------------------------- registry
@@ -159,10 +165,18 @@ public final class DatasetCatalog {
                 o.getAsJsonObject("expected_images").entrySet()
                         .forEach(x -> expected.put(x.getKey(), x.getValue().getAsInt()));
             }
+            String file = null;
+            if (o.has("install") && o.getAsJsonArray("install").size() == 1
+                    && o.getAsJsonArray("install").get(0).getAsJsonObject().has("file")) {
+                file = o.getAsJsonArray("install").get(0).getAsJsonObject().get("to").getAsString();
+            } else if (o.has("file")) {
+                file = str(o, "file");
+            }
             out.put(e.getKey(), new DatasetSpec(e.getKey(), str(o, "title"), strings(o, "used_by"),
                     str(o, "homepage"), str(o, "citation"), str(o, "license"),
                     o.has("image_root") ? str(o, "image_root") : ".", str(o, "layout"), strings(o, "splits"),
-                    strings(o, "classes"), expected, str(o, "sample"), str(o, "sample_of")));
+                    strings(o, "classes"), expected, str(o, "sample"), str(o, "sample_of"), str(o, "standin"),
+                    str(o, "standin_of"), file));
         }
         return out;
     }

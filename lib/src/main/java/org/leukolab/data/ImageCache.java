@@ -13,14 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
+import org.leukolab.system.AtomicFiles;
+import org.leukolab.system.Hashing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,23 +44,17 @@ final class ImageCache {
 
     /** Key over the loader settings and every record's path, size, modification time, label and split. */
     static String key(String settings, ImageIndex index) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(settings.getBytes(StandardCharsets.UTF_8));
-            for (ImageRecord r : index.records()) {
-                long mtime;
-                try {
-                    mtime = Files.readAttributes(r.path(), BasicFileAttributes.class).lastModifiedTime().toMillis();
-                } catch (IOException e) {
-                    mtime = -1;
-                }
-                md.update(("\n" + r.path() + "|" + r.bytes() + "|" + mtime + "|" + r.label() + "|" + r.split())
-                        .getBytes(StandardCharsets.UTF_8));
+        Hashing h = Hashing.sha256().add(settings);
+        for (ImageRecord r : index.records()) {
+            long mtime;
+            try {
+                mtime = Files.readAttributes(r.backingFile(), BasicFileAttributes.class).lastModifiedTime().toMillis();
+            } catch (IOException e) {
+                mtime = -1;
             }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            h.add("\n" + r.path() + "|" + r.bytes() + "|" + mtime + "|" + r.label() + "|" + r.split());
         }
+        return h.hex();
     }
 
     Path file(String key) {
@@ -212,7 +204,7 @@ final class ImageCache {
                 ch.force(true);
             }
             Path target = file(key);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.move(tmp, target);
             done = true;
             return target;
         }

@@ -37,6 +37,18 @@ public final class ImageDecoder {
         }
     }
 
+    /** The image of a record: its file decoded, or its pixels taken from its array. */
+    public static Decoded decode(ImageRecord r) {
+        if (!r.inArray()) {
+            return decode(r.path());
+        }
+        ArrayImages a = r.array().images();
+        byte[] rgb = r.array().rgb();
+        Mat m = new Mat(a.height(), a.width(), org.bytedeco.opencv.global.opencv_core.CV_8UC3);
+        m.data().put(rgb);
+        return new Decoded(m, null, null); // a grayscale array is that dataset's format, not a per-image conversion
+    }
+
     public static Decoded decode(Path file) {
         byte[] bytes;
         try {

@@ -19,7 +19,11 @@ import java.util.Locale;
  */
 public final class ImageFileCheck {
     /** Formats recognised by their signature. */
-    public enum Format { JPEG, PNG, BMP, GIF, TIFF, WEBP, UNKNOWN }
+    public enum Format {
+        JPEG, PNG, BMP, GIF, TIFF, WEBP, UNKNOWN,
+        /** Not a file: pixels held in an array (a MedMNIST npz, arrays made in memory); see {@link ArrayImages}. */
+        ARRAY
+    }
 
     /** The file looks like a complete image file. */
     public static final String OK = "ok";

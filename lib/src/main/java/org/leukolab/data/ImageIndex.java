@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -157,6 +158,27 @@ public final class ImageIndex implements Rich {
         return new ImageIndex(source, r, sorted, classes, issues);
     }
 
+    /**
+     * Single image files (to classify, not to train on): one record each, in the order given, class
+     * {@value #UNLABELLED}. A file that is not a usable image is an error naming it and the problem.
+     */
+    public static ImageIndex ofFiles(String name, List<Path> files) {
+        List<ImageRecord> recs = new ArrayList<>();
+        for (Path f : files) {
+            Path p = f.toAbsolutePath().normalize();
+            ImageFileCheck.Result c = ImageFileCheck.inspect(p);
+            if (!c.ok()) {
+                throw new DatasetException(p + " cannot be used as an image: " + c.problem());
+            }
+            recs.add(new ImageRecord(p, UNLABELLED, ImageRecord.NO_SPLIT, name, c.format(), c.width(), c.height(), c.channels(), c.bytes()));
+        }
+        Path root = recs.isEmpty() ? Path.of(".") : recs.get(0).path().getParent();
+        return new ImageIndex(name, root, recs, List.of(UNLABELLED), new DataIssues(root));
+    }
+
+    /** The class of images given without one ({@link #ofFiles}). */
+    public static final String UNLABELLED = "(unlabelled)";
+
     private static final Comparator<ImageRecord> ORDER = Comparator.comparing(ImageRecord::split)
             .thenComparing(ImageRecord::label).thenComparing(ImageRecord::fileName);
 
@@ -308,6 +330,108 @@ public final class ImageIndex implements Rich {
         return new ImageIndex(newName, root, all, new ArrayList<>(cls), merged);
     }
 
+    /**
+     * Images held in arrays (one {@link ArrayImages} per split, with the label index of each image) as an
+     * index like a scanned folder's: each image is a record named {@code <file>!/<split>/<row>}, whose pixels
+     * the loader takes from the array. {@link NpzImages} builds MedMNIST files this way.
+     */
+    public static ImageIndex fromArrays(String source, Path file, Map<String, ArrayImages> imagesBySplit,
+                                        Map<String, int[]> labelsBySplit, List<String> classes) {
+        List<ImageRecord> recs = new ArrayList<>();
+        for (Map.Entry<String, ArrayImages> e : imagesBySplit.entrySet()) {
+            ArrayImages a = e.getValue();
+            int[] y = labelsBySplit.get(e.getKey());
+            if (y == null || y.length != a.size()) {
+                throw new IllegalArgumentException("split " + e.getKey() + ": " + a.size() + " images but "
+                        + (y == null ? "no" : y.length) + " labels");
+            }
+            for (int i = 0; i < a.size(); i++) {
+                recs.add(new ImageRecord(file.resolveSibling(file.getFileName() + "!").resolve(e.getKey())
+                        .resolve(String.format(Locale.ROOT, "%06d", i)), classes.get(y[i]), e.getKey(), source,
+                        ImageFileCheck.Format.ARRAY, a.width(), a.height(), 3, (long) a.width() * a.height() * (a.grayscale() ? 1 : 3),
+                        new ArrayImages.Row(a, i)));
+            }
+        }
+        recs.sort(ORDER);
+        return new ImageIndex(source, file.toAbsolutePath().getParent(), recs, classes, new DataIssues(file));
+    }
+
+    /**
+     * Datasets with different class lists as one index over {@code classes}: each part's class names are
+     * mapped through {@code mapping} (source name to target name) or, when not in it, taken as they are if
+     * they name a target class; names compare case-insensitively. A class that maps to no target class is an
+     * error naming it, its dataset, the target classes and the mapping. Every image keeps its split and its
+     * {@link ImageRecord#source()}, so results can be broken down by origin.
+     *
+     * <pre>{@code
+     * ImageIndex merged = ImageIndex.merge("bloodmnist + wbc", bloodMnist.classes(),
+     *         Map.of("Basophil", "basophil", "Eosinophil", "eosinophil", ...), bloodMnist, wbc);
+     * }</pre>
+     */
+    public static ImageIndex merge(String name, List<String> classes, Map<String, String> mapping, ImageIndex... parts) {
+        Map<String, String> target = new LinkedHashMap<>();
+        for (String c : classes) {
+            if (target.put(c.toLowerCase(Locale.ROOT), c) != null) {
+                throw new IllegalArgumentException("the target classes " + classes + " name '" + c + "' twice (ignoring case)");
+            }
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        mapping.forEach((from, to) -> {
+            String t = target.get(to.toLowerCase(Locale.ROOT));
+            if (t == null) {
+                throw new IllegalArgumentException("the mapping sends '" + from + "' to '" + to + "', which is not one of the "
+                        + "target classes " + classes);
+            }
+            map.put(from.toLowerCase(Locale.ROOT), t);
+        });
+        List<ImageRecord> all = new ArrayList<>();
+        DataIssues issues = new DataIssues(null);
+        for (ImageIndex part : parts) {
+            Map<String, String> resolved = new LinkedHashMap<>();
+            for (String c : part.classes()) {
+                String key = c.toLowerCase(Locale.ROOT);
+                String t = map.containsKey(key) ? map.get(key) : target.get(key);
+                if (t == null) {
+                    throw new IllegalArgumentException("class '" + c + "' of " + part.name() + " maps to none of the target classes "
+                            + classes + ": add it to the mapping " + mapping + " (or leave its images out first)");
+                }
+                resolved.put(c, t);
+            }
+            part.records().forEach(r -> all.add(r.withLabel(resolved.get(r.label()))));
+            issues.addAll(part.issues());
+        }
+        all.sort(ORDER);
+        Path root = parts.length == 0 ? null : parts[0].root();
+        return new ImageIndex(name, root, all, classes, issues);
+    }
+
+    /** The datasets the records came from ({@link ImageRecord#source()}), in sorted order. */
+    public List<String> sources() {
+        return records.stream().map(ImageRecord::source).distinct().sorted().toList();
+    }
+
+    /** Images per class (rows) and source dataset (columns), with a total column. */
+    public Table sourceCounts() {
+        List<String> sources = sources();
+        Table t = Table.create(name + ": images per class and source");
+        t.addColumns(StringColumn.create("label", classes));
+        int[] total = new int[classes.size()];
+        for (String src : sources) {
+            int[] col = new int[classes.size()];
+            for (ImageRecord r : records) {
+                if (r.source().equals(src)) {
+                    col[classes.indexOf(r.label())]++;
+                }
+            }
+            for (int i = 0; i < col.length; i++) {
+                total[i] += col[i];
+            }
+            t.addColumns(IntColumn.create(src, col));
+        }
+        t.addColumns(IntColumn.create("total", total));
+        return t;
+    }
+
     private ImageIndex derive(String newName, List<ImageRecord> sub) {
         return new ImageIndex(newName, root, sub, classes, issues);
     }
@@ -377,6 +501,123 @@ public final class ImageIndex implements Rich {
             (train.size() < target ? train : val).addAll(members.get(g));
         }
         return splitBy(train, val);
+    }
+
+    /** Three disjoint parts of an index. */
+    public record ThreeWaySplit(ImageIndex train, ImageIndex validation, ImageIndex test) {
+        public String describe() {
+            return String.format(Locale.ROOT, "train %d, validation %d, test %d", train.size(), validation.size(), test.size());
+        }
+    }
+
+    /**
+     * A stratified three-way split, reproducible from the seed. The part sizes are those of scikit-learn's
+     * {@code train_test_split}: validation and test get {@code ceil(fraction x n)} images each, train the rest
+     * (33,725 images at 70/15/15 give 23,607 / 5,059 / 5,059, report 001's counts). Each part's images are
+     * shared out over the classes in proportion to the class sizes (largest remainders first), and each class is
+     * shuffled on its own with {@code Random(seed)} before it is cut.
+     */
+    public ThreeWaySplit stratifiedSplit(double trainFraction, double validationFraction, double testFraction, long seed) {
+        if (!(trainFraction > 0 && validationFraction > 0 && testFraction > 0)
+                || Math.abs(trainFraction + validationFraction + testFraction - 1) > 1e-9) {
+            throw new IllegalArgumentException("the three fractions must be positive and sum to 1, got " + trainFraction + ", "
+                    + validationFraction + ", " + testFraction);
+        }
+        int n = records.size();
+        int nVal = (int) Math.ceil(validationFraction * n - 1e-9);
+        int nTest = (int) Math.ceil(testFraction * n - 1e-9);
+        Map<String, List<Integer>> byClass = byClass();
+        List<String> cls = new ArrayList<>(byClass.keySet());
+        int[] sizes = cls.stream().mapToInt(c -> byClass.get(c).size()).toArray();
+        int[] test = shareOut(nTest, sizes, sizes);
+        int[] left = new int[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            left[i] = sizes[i] - test[i];
+        }
+        int[] val = shareOut(nVal, sizes, left);
+        List<Integer> tr = new ArrayList<>();
+        List<Integer> va = new ArrayList<>();
+        List<Integer> te = new ArrayList<>();
+        Random rnd = new Random(seed);
+        for (int c = 0; c < cls.size(); c++) {
+            List<Integer> m = new ArrayList<>(byClass.get(cls.get(c)));
+            Collections.shuffle(m, rnd);
+            te.addAll(m.subList(0, test[c]));
+            va.addAll(m.subList(test[c], test[c] + val[c]));
+            tr.addAll(m.subList(test[c] + val[c], m.size()));
+        }
+        return new ThreeWaySplit(part(" [train]", tr), part(" [validation]", va), part(" [test]", te));
+    }
+
+    /**
+     * {@code total} shared over classes in proportion to {@code weights} (floors first, then one more to the
+     * classes with the largest remainders, in class order on ties), never more than {@code cap} per class.
+     */
+    static int[] shareOut(int total, int[] weights, int[] cap) {
+        long sum = 0;
+        for (int w : weights) {
+            sum += w;
+        }
+        int[] out = new int[weights.length];
+        double[] rem = new double[weights.length];
+        int given = 0;
+        for (int i = 0; i < weights.length; i++) {
+            double exact = sum == 0 ? 0 : (double) total * weights[i] / sum;
+            out[i] = Math.min(cap[i], (int) Math.floor(exact));
+            rem[i] = exact - Math.floor(exact);
+            given += out[i];
+        }
+        while (given < total) {
+            int best = -1;
+            for (int i = 0; i < weights.length; i++) {
+                if (out[i] < cap[i] && (best < 0 || rem[i] > rem[best])) {
+                    best = i;
+                }
+            }
+            if (best < 0) {
+                throw new IllegalArgumentException("cannot take " + total + " images from classes of sizes " + Arrays.toString(cap));
+            }
+            out[best]++;
+            rem[best] = -1 + rem[best]; // each class gets at most one extra before the others get theirs
+            given++;
+        }
+        return out;
+    }
+
+    /** The rest of an index and a test part held out from it. */
+    public record Holdout(ImageIndex rest, ImageIndex test) {}
+
+    /**
+     * A balanced test set: exactly {@code perClass} images of every class (chosen at random, seeded), the rest
+     * kept with their imbalance. Report 003 tested this way so that every class weighs the same in the test
+     * numbers. A class with {@code perClass} images or fewer is an error naming it.
+     */
+    public Holdout balancedTestSplit(int perClass, long seed) {
+        if (perClass <= 0) {
+            throw new IllegalArgumentException("perClass must be positive, got " + perClass);
+        }
+        Map<String, List<Integer>> byClass = byClass();
+        for (String c : classes) {
+            int have = byClass.getOrDefault(c, List.of()).size();
+            if (have <= perClass) {
+                throw new IllegalArgumentException("class '" + c + "' of " + name + " has " + have + " images, not more than the "
+                        + perClass + " a balanced test set takes from every class: choose a smaller perClass");
+            }
+        }
+        Random rnd = new Random(seed);
+        List<Integer> rest = new ArrayList<>();
+        List<Integer> test = new ArrayList<>();
+        for (List<Integer> members : byClass.values()) {
+            List<Integer> m = new ArrayList<>(members);
+            Collections.shuffle(m, rnd);
+            test.addAll(m.subList(0, perClass));
+            rest.addAll(m.subList(perClass, m.size()));
+        }
+        return new Holdout(part(" [rest]", rest), part(" [balanced test]", test));
+    }
+
+    private ImageIndex part(String suffix, List<Integer> idx) {
+        return derive(name + suffix, idx.stream().sorted().map(records::get).toList());
     }
 
     /** At most {@code perClass} images of each class, chosen at random (seeded); for quick runs. */

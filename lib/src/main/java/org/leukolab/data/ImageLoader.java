@@ -15,8 +15,6 @@ import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
 import org.leukolab.notebook.Progress;
-import org.leukolab.preprocessing.ImageTransform;
-import org.leukolab.preprocessing.Interpolation;
 import org.leukolab.system.Workspace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,6 +138,41 @@ public final class ImageLoader {
         }
     }
 
+    public int height() {
+        return height;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public Interpolation interpolation() {
+        return interpolation;
+    }
+
+    /** The steps run on each decoded image before resizing, in order. */
+    public List<ImageTransform> transforms() {
+        return transforms;
+    }
+
+    /**
+     * Image files given by path, decoded as this loader decodes (no cache, no progress bar): for classifying new
+     * images. A file that is not a usable image is an error naming it and what is wrong.
+     */
+    public LoadedImages loadFiles(List<Path> files) {
+        ImageIndex index = ImageIndex.ofFiles("new images", files);
+        DataIssues issues = new DataIssues(null);
+        List<byte[]> px = new ArrayList<>();
+        for (ImageRecord r : index.records()) {
+            byte[] p = decodeOne(r, issues);
+            if (p == null) {
+                throw new DatasetException(r.path() + " cannot be used: " + issues.summary(3));
+            }
+            px.add(p);
+        }
+        return new LoadedImages(index, px, height, width, issues, false).withLoader(this);
+    }
+
     /** A text naming every setting that changes the output (part of the cache key). */
     public String settingsId() {
         return "v" + PIPELINE_VERSION + " " + height + "x" + width + " " + interpolation + " rgb8 ["
@@ -155,7 +188,7 @@ public final class ImageLoader {
             LoadedImages hit = cache.read(key, index, height, width, onDisk);
             if (hit != null) {
                 LOG.info("{}: {} images read from the cache ({})", index.name(), hit.size(), settingsId());
-                return hit;
+                return hit.withLoader(this);
             }
         }
         if (onDisk) {
@@ -168,7 +201,7 @@ public final class ImageLoader {
                 key = ImageCache.key(settingsId(), index);
             }
         }
-        return decodeAll(index, cache, key, onDisk);
+        return decodeAll(index, cache, key, onDisk).withLoader(this);
     }
 
     /** Whether {@code n} images are kept in the cache file rather than the heap. */
@@ -260,7 +293,7 @@ public final class ImageLoader {
                 for (int i = start; i < end; i++) {
                     final int k = i;
                     jobs.add(pool.submit(() -> {
-                        px[k - start] = decodeOne(index.get(k).path(), issues);
+                        px[k - start] = decodeOne(index.get(k), issues);
                         bar.step();
                     }));
                 }
@@ -329,7 +362,15 @@ public final class ImageLoader {
 
     /** Decode, transform, resize one file to RGB bytes (HWC); null (and an issue) if impossible. */
     byte[] decodeOne(Path file, DataIssues issues) {
-        ImageDecoder.Decoded d = ImageDecoder.decode(file);
+        return decodeOne(file, ImageDecoder.decode(file), issues);
+    }
+
+    /** The same for a record (a file, or an image held in an array). */
+    byte[] decodeOne(ImageRecord r, DataIssues issues) {
+        return decodeOne(r.path(), ImageDecoder.decode(r), issues);
+    }
+
+    private byte[] decodeOne(Path file, ImageDecoder.Decoded d, DataIssues issues) {
         if (!d.ok()) {
             issues.add(DataIssue.skipped(file, DataIssue.Kind.DECODE_FAILED, d.error()));
             return null;

@@ -29,13 +29,15 @@ public final class LoadedImages implements Rich {
     /** For the cache: how many records the loaded index had, and which positions decoded. */
     private final int sourceSize;
     private final List<Integer> kept;
+    /** The loader that made these images (its size, interpolation and transforms), or null. */
+    private final ImageLoader loader;
 
     LoadedImages(ImageIndex index, List<byte[]> pixels, int height, int width, DataIssues issues, boolean fromCache) {
-        this(index, Pixels.inMemory(pixels), height, width, issues, fromCache, pixels.size(), null);
+        this(index, Pixels.inMemory(pixels), height, width, issues, fromCache, pixels.size(), null, null);
     }
 
     private LoadedImages(ImageIndex index, Pixels pixels, int height, int width, DataIssues issues,
-                         boolean fromCache, int sourceSize, List<Integer> kept) {
+                         boolean fromCache, int sourceSize, List<Integer> kept, ImageLoader loader) {
         if (index.size() != pixels.size()) {
             throw new IllegalArgumentException(index.size() + " records but " + pixels.size() + " images");
         }
@@ -47,6 +49,20 @@ public final class LoadedImages implements Rich {
         this.fromCache = fromCache;
         this.sourceSize = sourceSize;
         this.kept = kept == null ? java.util.stream.IntStream.range(0, pixels.size()).boxed().toList() : List.copyOf(kept);
+        this.loader = loader;
+    }
+
+    /** The same images, remembering the loader that made them. */
+    LoadedImages withLoader(ImageLoader l) {
+        return new LoadedImages(index, pixels, height, width, issues, fromCache, sourceSize, kept, l);
+    }
+
+    /**
+     * The loader that decoded these images (size, interpolation, transforms: what a saved model needs to
+     * prepare a new image the same way); empty for images made another way.
+     */
+    public java.util.Optional<ImageLoader> loader() {
+        return java.util.Optional.ofNullable(loader);
     }
 
     /** The images of {@code source} at positions {@code kept}; {@code pixels} holds exactly those, in that order. */
@@ -57,7 +73,7 @@ public final class LoadedImages implements Rich {
             recs.add(source.get(k));
         }
         ImageIndex idx = new ImageIndex(source.name(), source.root(), recs, source.classes(), source.issues());
-        return new LoadedImages(idx, pixels, h, w, issues, fromCache, source.size(), kept);
+        return new LoadedImages(idx, pixels, h, w, issues, fromCache, source.size(), kept, null);
     }
 
     int sourceSize() {
@@ -210,7 +226,7 @@ public final class LoadedImages implements Rich {
             recs.add(index.get(i));
         }
         ImageIndex idx = new ImageIndex(index.name(), index.root(), recs, index.classes(), index.issues());
-        return new LoadedImages(idx, pixels.select(positions), height, width, issues, fromCache, positions.length, null);
+        return new LoadedImages(idx, pixels.select(positions), height, width, issues, fromCache, positions.length, null, loader);
     }
 
     @Override

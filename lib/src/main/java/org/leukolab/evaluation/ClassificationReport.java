@@ -1,5 +1,6 @@
 package org.leukolab.evaluation;
 
+import org.leukolab.metrics.ConfusionMatrix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -65,24 +66,19 @@ public final class ClassificationReport implements Rich {
     }
 
     public double accuracy() {
-        long n = cm.total();
-        return n == 0 ? 0 : (double) cm.correct() / n;
+        return cm.accuracy();
     }
 
     public double precision(int c) {
-        long p = cm.predictedCount(c);
-        return p == 0 ? 0 : (double) cm.count(c, c) / p;
+        return cm.precision(c);
     }
 
     public double recall(int c) {
-        long a = cm.actualCount(c);
-        return a == 0 ? 0 : (double) cm.count(c, c) / a;
+        return cm.recall(c);
     }
 
     public double f1(int c) {
-        double p = precision(c);
-        double r = recall(c);
-        return p + r == 0 ? 0 : 2 * p * r / (p + r);
+        return cm.f1(c);
     }
 
     public long support(int c) {
@@ -90,27 +86,27 @@ public final class ClassificationReport implements Rich {
     }
 
     public double macroPrecision() {
-        return macro(this::precision);
+        return cm.macro(cm::precision);
     }
 
     public double macroRecall() {
-        return macro(this::recall);
+        return cm.macro(cm::recall);
     }
 
     public double macroF1() {
-        return macro(this::f1);
+        return cm.macroF1();
     }
 
     public double weightedPrecision() {
-        return weighted(this::precision);
+        return cm.weighted(cm::precision);
     }
 
     public double weightedRecall() {
-        return weighted(this::recall);
+        return cm.weighted(cm::recall);
     }
 
     public double weightedF1() {
-        return weighted(this::f1);
+        return cm.weightedF1();
     }
 
     /** Per-class ratios that were reported as 0 because their denominator was 0. */
@@ -125,24 +121,6 @@ public final class ClassificationReport implements Rich {
             }
         }
         return out;
-    }
-
-    private double macro(java.util.function.IntToDoubleFunction f) {
-        int k = classes().size();
-        double s = 0;
-        for (int c = 0; c < k; c++) {
-            s += f.applyAsDouble(c);
-        }
-        return k == 0 ? 0 : s / k;
-    }
-
-    private double weighted(java.util.function.IntToDoubleFunction f) {
-        long n = cm.total();
-        double s = 0;
-        for (int c = 0; c < classes().size(); c++) {
-            s += f.applyAsDouble(c) * support(c);
-        }
-        return n == 0 ? 0 : s / n;
     }
 
     /**

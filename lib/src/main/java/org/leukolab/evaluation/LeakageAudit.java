@@ -1,19 +1,14 @@
 package org.leukolab.evaluation;
 
-import java.awt.image.BufferedImage;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.IntStream;
 import org.leukolab.data.ImageIndex;
 import org.leukolab.data.ImageRecord;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.notebook.Tables;
-import org.leukolab.plots.Figure;
-import org.leukolab.plots.Montage;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -57,22 +52,6 @@ public final class LeakageAudit {
             agree.append(n == 0 ? Double.NaN : (double) same / n);
         }
         return Tables.rounded(Table.create(title, band, count, share, agree), 3);
-    }
-
-    /** The {@code count} most similar (image of A, its nearest in B) pairs, side by side with their similarity. */
-    public static Figure topPairs(String title, LoadedImages a, LoadedImages b, NearDuplicates.Nearest nearest, int count) {
-        List<Integer> order = IntStream.range(0, a.size()).boxed()
-                .sorted(Comparator.comparingDouble(i -> -nearest.similarity()[i])).limit(count).toList();
-        List<BufferedImage> imgs = new ArrayList<>();
-        List<String> captions = new ArrayList<>();
-        for (int i : order) {
-            int j = nearest.index()[i];
-            imgs.add(a.image(i));
-            captions.add(a.index().get(i).label().substring(0, 3) + " " + a.index().get(i).fileName());
-            imgs.add(b.image(j));
-            captions.add(String.format(Locale.ROOT, "%.3f %s", nearest.similarity()[i], b.index().get(j).fileName()));
-        }
-        return Montage.grid(title, imgs, captions, 4, 150);
     }
 
     /**

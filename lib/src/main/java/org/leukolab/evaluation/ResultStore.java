@@ -1,5 +1,6 @@
 package org.leukolab.evaluation;
 
+import org.leukolab.metrics.ConfusionMatrix;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.leukolab.system.AtomicFiles;
 import org.leukolab.system.Profile;
 import org.leukolab.system.RunInfo;
 import org.leukolab.system.Workspace;
@@ -55,6 +57,21 @@ public final class ResultStore {
 
     /** Saves a report under a short name (e.g. {@code random-forest-val}); returns the file. */
     public Path save(String name, ClassificationReport report, Map<String, ?> extras) {
+        return save(name, report, Double.NaN, extras);
+    }
+
+    /**
+     * Saves predictions under a short name: the report of their arg-max (with the macro AUC of their
+     * probabilities among the metrics) in {@code <name>.json}, and every image's probabilities in
+     * {@code <name>.predictions.json}.
+     */
+    public Path save(String name, Predictions p, Map<String, ?> extras) {
+        Path f = save(name, p.report(), p.scores().auc(), extras);
+        savePredictions(name, p);
+        return f;
+    }
+
+    private Path save(String name, ClassificationReport report, double auc, Map<String, ?> extras) {
         JsonObject o = new JsonObject();
         o.addProperty("title", report.title());
         o.add("classes", GSON.toJsonTree(report.classes()));
@@ -71,6 +88,9 @@ public final class ResultStore {
         metrics.addProperty("macro_recall", report.macroRecall());
         metrics.addProperty("macro_f1", report.macroF1());
         metrics.addProperty("weighted_f1", report.weightedF1());
+        if (!Double.isNaN(auc)) {
+            metrics.addProperty("auc", auc);
+        }
         o.add("metrics", metrics);
         o.add("extras", GSON.toJsonTree(extras == null ? Map.of() : extras));
         o.add("run", GSON.toJsonTree(RunInfo.current()));
@@ -83,6 +103,34 @@ public final class ResultStore {
         if (Profile.current() == Profile.FULL) {
             committed(report).save(name, r, extras);
         }
+    }
+
+    /** {@link #save(String, Predictions, Map)} where {@link #record(String, String, ClassificationReport, Map)} saves. */
+    public static void record(String report, String name, Predictions p, Map<String, ?> extras) {
+        forReport(report).save(name, p, extras);
+        if (Profile.current() == Profile.FULL) {
+            committed(report).save(name, p, extras);
+        }
+    }
+
+    /** Per-image predictions with their probabilities, sources and paths (see {@link #savePredictions(String, List, int[], int[], List)}). */
+    public Path savePredictions(String name, Predictions p) {
+        JsonObject o = new JsonObject();
+        o.add("classes", GSON.toJsonTree(p.classes()));
+        o.add("files", GSON.toJsonTree(p.records().stream().map(r -> r.split() + "/" + r.label() + "/" + r.fileName()).toList()));
+        o.add("sources", GSON.toJsonTree(p.records().stream().map(org.leukolab.data.ImageRecord::source).toList()));
+        o.add("actual", GSON.toJsonTree(p.actual()));
+        o.add("predicted", GSON.toJsonTree(p.predicted()));
+        com.google.gson.JsonArray probs = new com.google.gson.JsonArray();
+        for (double[] row : p.probabilities()) {
+            com.google.gson.JsonArray r = new com.google.gson.JsonArray();
+            for (double v : row) {
+                r.add(Math.round(v * 1e6) / 1e6);
+            }
+            probs.add(r);
+        }
+        o.add("probabilities", probs);
+        return write(name + ".predictions.json", GSON.toJson(o));
     }
 
     /**
@@ -158,15 +206,6 @@ public final class ResultStore {
     }
 
     private Path write(String file, String content) {
-        try {
-            Files.createDirectories(dir);
-            Path target = dir.resolve(file);
-            Path tmp = dir.resolve("." + file + ".tmp");
-            Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(file) + ": " + e.getMessage(), e);
-        }
+        return AtomicFiles.writeString(dir.resolve(file), content + "\n");
     }
 }

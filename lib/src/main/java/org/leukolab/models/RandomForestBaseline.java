@@ -6,7 +6,7 @@ import java.lang.management.MemoryType;
 import java.util.List;
 import java.util.stream.LongStream;
 import org.leukolab.data.LoadedImages;
-import org.leukolab.evaluation.ConfusionMatrix;
+import org.leukolab.metrics.ConfusionMatrix;
 import org.leukolab.notebook.Progress;
 import smile.base.cart.SplitRule;
 import smile.classification.RandomForest;

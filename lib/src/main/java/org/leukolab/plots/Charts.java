@@ -13,7 +13,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 import org.leukolab.evaluation.ClassificationReport;
 import org.leukolab.evaluation.Comparison;
-import org.leukolab.evaluation.ConfusionMatrix;
+import org.leukolab.metrics.ConfusionMatrix;
 import tech.tablesaw.api.NumericColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.Column;
@@ -84,22 +84,34 @@ public final class Charts {
     }
 
     /**
-     * Learning curves from a history table with an {@code epoch} column: every column whose name
-     * contains "loss" on the left panel, every one containing "acc" on the right.
+     * Learning curves from a history table with an {@code epoch} column: loss and accuracy in the top row and,
+     * when the history has them, macro F1 (and weighted F1) and macro AUC below; training and validation
+     * ({@code val_}) of each metric in the same panel.
      */
     public static Figure learningCurves(Table history) {
-        Figure loss = curves(history, "loss", "loss");
-        Figure acc = curves(history, "acc", "accuracy");
-        return Figure.row(history.name() + ": learning curves", loss, acc);
+        Figure loss = curves(history, List.of("loss", "val_loss"), "loss");
+        Figure acc = curves(history, List.of("accuracy", "val_accuracy"), "accuracy");
+        Figure top = Figure.row(history.name() + ": learning curves", loss, acc);
+        if (!history.columnNames().contains("f1")) {
+            return top;
+        }
+        Figure f1 = curves(history, List.of("f1", "val_f1", "weighted_f1", "val_weighted_f1"), "F1 (macro, weighted)");
+        Figure auc = curves(history, List.of("auc", "val_auc"), "AUC (macro, one-vs-rest)");
+        return Figure.column(history.name() + ": learning curves", top, Figure.row("", f1, auc));
     }
 
-    private static Figure curves(Table history, String key, String yTitle) {
+    /** The learning curves of a training run ({@link #learningCurves(Table)} of its history). */
+    public static Figure learningCurves(org.leukolab.training.TrainingResult run) {
+        return learningCurves(run.history());
+    }
+
+    private static Figure curves(Table history, List<String> columns, String yTitle) {
         XYChart chart = new XYChartBuilder().width(W / 2 + 50).height(H).title(yTitle)
                 .xAxisTitle("epoch").yAxisTitle(yTitle).build();
         style(chart);
         List<Double> epochs = values(history.numberColumn("epoch")).stream().map(Number::doubleValue).toList();
         for (NumericColumn<?> c : numericColumns(history)) {
-            if (c.name().toLowerCase().contains(key) && !c.name().equals("epoch")) {
+            if (columns.contains(c.name())) {
                 List<Double> ys = new ArrayList<>();
                 List<Double> xs = new ArrayList<>();
                 for (int i = 0; i < c.size(); i++) {

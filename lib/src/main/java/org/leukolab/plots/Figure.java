@@ -61,6 +61,27 @@ public final class Figure implements Rich {
         return new Figure(title, out, null);
     }
 
+    /** Figures stacked top to bottom (left-aligned, white background). */
+    public static Figure column(String title, Figure... parts) {
+        int w = 0;
+        int h = 0;
+        for (Figure f : parts) {
+            w = Math.max(w, f.image.getWidth());
+            h += f.image.getHeight();
+        }
+        BufferedImage out = new BufferedImage(Math.max(1, w), Math.max(1, h), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        int y = 0;
+        for (Figure f : parts) {
+            g.drawImage(f.image, 0, y, null);
+            y += f.image.getHeight();
+        }
+        g.dispose();
+        return new Figure(title, out, null);
+    }
+
     public String title() {
         return title;
     }
@@ -84,22 +105,8 @@ public final class Figure implements Rich {
 
     /** Writes a PNG (atomically: a temporary file renamed into place); creates parent folders. */
     public Figure save(Path png) {
-        try {
-            Path parent = png.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            // not createTempFile: its files are private (0600); this one keeps the usual permissions
-            Path tmp = parent.resolve("." + png.getFileName() + "." + ProcessHandle.current().pid() + "."
-                    + System.nanoTime() + ".tmp");
-            try {
-                Files.write(tmp, pngBytes(), java.nio.file.StandardOpenOption.CREATE_NEW);
-                Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-            return this;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png + ": " + e.getMessage(), e);
-        }
+        org.leukolab.system.AtomicFiles.write(png, pngBytes());
+        return this;
     }
 
     public byte[] pngBytes() {

@@ -61,26 +61,11 @@ public final class Montage {
     public static Figure augmentations(org.leukolab.balancing.ClassBalancer.Result balanced, int perClass, int tile) {
         List<BufferedImage> imgs = new ArrayList<>();
         List<String> captions = new ArrayList<>();
-        java.util.Map<String, org.leukolab.data.ImageRecord> originals = new java.util.HashMap<>();
-        for (org.leukolab.data.ImageRecord r : balanced.index().records()) {
-            if (!org.leukolab.balancing.ClassBalancer.isAugmented(r)) {
-                originals.put(r.label() + "/" + r.fileName(), r);
-            }
-        }
-        for (String cls : balanced.index().classes()) {
-            List<org.leukolab.data.ImageRecord> copies = balanced.index().records().stream()
-                    .filter(r -> r.label().equals(cls) && org.leukolab.balancing.ClassBalancer.isAugmented(r))
-                    .sorted(java.util.Comparator.comparingInt(Montage::copyNumber)).limit(perClass).toList();
-            for (org.leukolab.data.ImageRecord copy : copies) {
-                org.leukolab.data.ImageRecord orig = originals.get(cls + "/" + org.leukolab.balancing.ClassBalancer.originalName(copy));
-                if (orig == null) {
-                    continue;
-                }
-                imgs.add(decoded(orig.path()));
-                captions.add(cls + ": original");
-                imgs.add(decoded(copy.path()));
-                captions.add(copy.fileName());
-            }
+        for (org.leukolab.balancing.ClassBalancer.Copy c : balanced.copies(perClass)) {
+            imgs.add(decoded(c.original()));
+            captions.add(c.original().label() + ": original");
+            imgs.add(decoded(c.copy()));
+            captions.add(c.copy().fileName());
         }
         if (imgs.isEmpty()) {
             return Figure.of("no augmented copies: every class already had as many images as the largest",
@@ -89,20 +74,31 @@ public final class Montage {
         return grid("originals and their augmented copies", imgs, captions, Math.min(6, 2 * perClass), tile);
     }
 
-    private static int copyNumber(org.leukolab.data.ImageRecord r) {
-        String f = r.fileName();
-        int end = f.indexOf('_', 4);
-        try {
-            return end < 0 ? Integer.MAX_VALUE : Integer.parseInt(f.substring(4, end));
-        } catch (NumberFormatException e) {
-            return Integer.MAX_VALUE;
+    /**
+     * The {@code count} most similar pairs of a near-duplicate search (an image of {@code a} beside its nearest
+     * image in {@code b}), captioned with class, file and similarity: what a leakage audit looks at.
+     */
+    public static Figure nearestPairs(String title, LoadedImages a, LoadedImages b,
+                                      org.leukolab.evaluation.NearDuplicates.Nearest nearest, int count) {
+        List<Integer> order = java.util.stream.IntStream.range(0, a.size()).boxed()
+                .sorted(java.util.Comparator.comparingDouble(i -> -nearest.similarity()[i])).limit(count).toList();
+        List<BufferedImage> imgs = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        for (int i : order) {
+            int j = nearest.index()[i];
+            imgs.add(a.image(i));
+            captions.add(a.index().get(i).label().substring(0, Math.min(3, a.index().get(i).label().length())) + " "
+                    + a.index().get(i).fileName());
+            imgs.add(b.image(j));
+            captions.add(String.format(java.util.Locale.ROOT, "%.3f %s", nearest.similarity()[i], b.index().get(j).fileName()));
         }
+        return grid(title, imgs, captions, 4, 150);
     }
 
-    private static BufferedImage decoded(java.nio.file.Path file) {
-        org.leukolab.data.ImageDecoder.Decoded d = org.leukolab.data.ImageDecoder.decode(file);
+    private static BufferedImage decoded(org.leukolab.data.ImageRecord r) {
+        org.leukolab.data.ImageDecoder.Decoded d = org.leukolab.data.ImageDecoder.decode(r);
         if (!d.ok()) {
-            throw new IllegalStateException(file + ": " + d.error());
+            throw new IllegalStateException(r.path() + ": " + d.error());
         }
         try (org.bytedeco.opencv.opencv_core.Mat m = d.rgb()) {
             return MatImages.of(m);

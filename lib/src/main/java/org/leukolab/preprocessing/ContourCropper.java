@@ -1,5 +1,6 @@
 package org.leukolab.preprocessing;
 
+import org.leukolab.data.ImageTransform;
 import static org.bytedeco.opencv.global.opencv_core.BORDER_CONSTANT;
 import static org.bytedeco.opencv.global.opencv_core.CV_8U;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;

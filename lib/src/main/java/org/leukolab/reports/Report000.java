@@ -15,7 +15,7 @@ import org.leukolab.evaluation.LeakageAudit;
 import org.leukolab.models.backbones.Backbone;
 import org.leukolab.models.backbones.Backbones;
 import org.leukolab.models.backbones.ImageNetWeights;
-import org.leukolab.preprocessing.Interpolation;
+import org.leukolab.data.Interpolation;
 import org.leukolab.system.Profile;
 import org.leukolab.training.ImageBatches;
 import tech.tablesaw.api.Table;

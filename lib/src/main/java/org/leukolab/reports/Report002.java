@@ -7,7 +7,7 @@ import org.leukolab.data.ImageIndex;
 import org.leukolab.data.ImageLoader;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.preprocessing.ContourCropper;
-import org.leukolab.preprocessing.Interpolation;
+import org.leukolab.data.Interpolation;
 import org.leukolab.preprocessing.JpegRoundTrip;
 import org.leukolab.system.Profile;
 

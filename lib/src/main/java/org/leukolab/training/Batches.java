@@ -1,10 +1,10 @@
 package org.leukolab.training;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.leukolab.data.ImageIndex;
+import org.leukolab.system.Hashing;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -29,15 +29,42 @@ public interface Batches {
     /** Number of classes (width of the one-hot labels). */
     int classes();
 
+    /** Class names in label order ({@code class 0}, {@code class 1}, ... when the data has none). */
+    default List<String> classNames() {
+        return java.util.stream.IntStream.range(0, classes()).mapToObj(i -> "class " + i).toList();
+    }
+
     /** A stable text that changes when the examples or their preparation change (checkpoint signatures). */
     String fingerprint();
 
     /** Shape of one example's features (without the batch dimension). */
     long[] exampleShape();
 
+    /**
+     * The images these examples are, in the same order, when known: predictions on them can then be recorded
+     * per image (file, source, class) and broken down by source.
+     */
+    default Optional<ImageIndex> index() {
+        return Optional.empty();
+    }
+
     /** An in-memory data set as batches. */
     static Batches of(DataSet ds) {
-        return new InMemory(ds);
+        return new InMemory(ds, null);
+    }
+
+    /**
+     * An in-memory data set whose rows are the images of {@code index}, in that order (e.g. features a
+     * frozen backbone computed for them); its class names are the index's.
+     */
+    static Batches of(DataSet ds, ImageIndex index) {
+        if (index.size() != ds.numExamples()) {
+            throw new IllegalArgumentException(ds.numExamples() + " examples but the index has " + index.size() + " images");
+        }
+        if (index.classes().size() != ds.getLabels().size(1)) {
+            throw new IllegalArgumentException(ds.getLabels().size(1) + " label columns but the index has classes " + index.classes());
+        }
+        return new InMemory(ds, index);
     }
 
     /** Rows {@code idx} of a dataset (features of any rank), in that order. */
@@ -54,20 +81,24 @@ public interface Batches {
         return a.get(ix);
     }
 
-    static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** A {@link DataSet} held in memory. */
     final class InMemory implements Batches {
         private final DataSet ds;
+        private final ImageIndex index;
 
-        InMemory(DataSet ds) {
+        InMemory(DataSet ds, ImageIndex index) {
             this.ds = ds;
+            this.index = index;
+        }
+
+        @Override
+        public Optional<ImageIndex> index() {
+            return Optional.ofNullable(index);
+        }
+
+        @Override
+        public List<String> classNames() {
+            return index == null ? Batches.super.classNames() : index.classes();
         }
 
         public DataSet dataSet() {
@@ -94,10 +125,15 @@ public interface Batches {
             return (int) ds.getLabels().size(1);
         }
 
+        /** SHA-256 of the shapes and every value of the features and labels. */
         @Override
         public String fingerprint() {
-            return sha256(Arrays.toString(ds.getFeatures().shape()) + "|" + ds.getFeatures().sumNumber() + "|"
-                    + ds.getLabels().sumNumber());
+            Hashing h = Hashing.sha256().add(Arrays.toString(ds.getFeatures().shape()) + "|" + Arrays.toString(ds.getLabels().shape()));
+            for (INDArray a : List.of(ds.getFeatures(), ds.getLabels())) {
+                INDArray c = a.isView() || a.ordering() != 'c' ? a.dup('c') : a;
+                h.add(c.dataType().toString()).add(c.data().asNio());
+            }
+            return h.hex();
         }
 
         @Override

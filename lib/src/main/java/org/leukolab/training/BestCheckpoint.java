@@ -1,22 +1,25 @@
 package org.leukolab.training;
 
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Saves the model whenever a metric reaches a new best (Keras' ModelCheckpoint with save_best_only). */
-public final class BestCheckpoint implements Callback {
-    private final String monitor;
-    private double best;
-    private int bestEpoch = -1;
+/**
+ * Saves the model to {@code best.zip} in the trainer's checkpoint folder whenever the monitored metric
+ * reaches a new best (Keras' ModelCheckpoint with {@code save_best_only=True}; a baseline plays the part of
+ * its {@code initial_value_threshold}).
+ */
+public final class BestCheckpoint extends MonitorCallback {
     private Path file;
 
-    private BestCheckpoint(String monitor) {
-        this.monitor = monitor;
-        this.best = Callback.higherIsBetter(monitor) ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+    private BestCheckpoint(Monitor monitor) {
+        super(monitor);
     }
 
-    public static BestCheckpoint on(String monitor) {
+    public static BestCheckpoint on(String metric) {
+        return new BestCheckpoint(Monitor.of(metric));
+    }
+
+    public static BestCheckpoint on(Monitor monitor) {
         return new BestCheckpoint(monitor);
     }
 
@@ -30,14 +33,8 @@ public final class BestCheckpoint implements Callback {
 
     @Override
     public void onEpochEnd(Trainer.Context ctx, int epoch, Map<String, Double> metrics) {
-        double v = Callback.metric(metrics, monitor);
-        boolean better = Callback.higherIsBetter(monitor) ? v > best : v < best;
-        if (better) {
-            best = v;
-            bestEpoch = epoch;
-            if (file != null) {
-                ctx.network().save(file);
-            }
+        if (observe(epoch, metrics) && file != null) {
+            ctx.network().save(file);
         }
     }
 
@@ -46,26 +43,8 @@ public final class BestCheckpoint implements Callback {
         return file;
     }
 
-    public int bestEpoch() {
-        return bestEpoch;
-    }
-
     @Override
     public String describe() {
         return "BestCheckpoint(" + monitor + ")";
-    }
-
-    @Override
-    public JsonObject state() {
-        JsonObject o = new JsonObject();
-        o.addProperty("best", best);
-        o.addProperty("bestEpoch", bestEpoch);
-        return o;
-    }
-
-    @Override
-    public void restore(JsonObject s) {
-        best = s.get("best").getAsDouble();
-        bestEpoch = s.get("bestEpoch").getAsInt();
     }
 }

@@ -1,12 +1,17 @@
 package org.leukolab.training;
 
 import com.google.gson.JsonObject;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Something the trainer calls after every epoch with that epoch's metrics ({@code loss},
- * {@code accuracy}, {@code val_loss}, {@code val_accuracy}, {@code lr}), as Keras callbacks are.
- * Its state is saved with each checkpoint so an interrupted run resumes exactly.
+ * Something the trainer calls after every epoch with that epoch's metrics (the history row: {@code loss},
+ * {@code accuracy}, {@code f1}, ..., {@code val_loss}, ..., {@code lr}), as Keras callbacks are.
+ *
+ * <p><b>Resume.</b> With a checkpoint folder, after every epoch the trainer asks each callback for its state
+ * ({@link #save}) and stores it with the model; a resumed run hands it back ({@link #restore}) before the
+ * next epoch, so the callback continues exactly where it was. A callback with large state (weights) writes
+ * it into the folder it is given, which belongs to that epoch's checkpoint.
  */
 public interface Callback {
     default void onTrainStart(Trainer.Context ctx) {}
@@ -15,24 +20,12 @@ public interface Callback {
 
     default void onTrainEnd(Trainer.Context ctx) {}
 
-    /** Short description for logs and result files. */
+    /** Short description for logs, result files and the checkpoint signature (include every setting). */
     String describe();
 
-    JsonObject state();
+    /** Its state after an epoch, as JSON; files it needs go into {@code folder} (the epoch's checkpoint). */
+    JsonObject save(Path folder);
 
-    void restore(JsonObject state);
-
-    /** Keras' "auto" mode: metrics with "acc" in their name improve upwards, the others downwards. */
-    static boolean higherIsBetter(String monitor) {
-        return monitor.contains("acc");
-    }
-
-    static double metric(Map<String, Double> metrics, String monitor) {
-        Double v = metrics.get(monitor);
-        if (v == null) {
-            throw new IllegalArgumentException("callback monitors '" + monitor + "' but the epoch reported only "
-                    + metrics.keySet() + " (is there validation data?)");
-        }
-        return v;
-    }
+    /** Takes back a state written by {@link #save} (with the same folder). */
+    void restore(JsonObject state, Path folder, Trainer.Context ctx);
 }

@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.leukolab.data.ImageRecord;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.preprocessing.KerasPreprocessing;
+import org.leukolab.system.Hashing;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -96,6 +97,46 @@ public final class ImageBatches implements Batches {
         return images.classes().size();
     }
 
+    @Override
+    public List<String> classNames() {
+        return images.classes();
+    }
+
+    @Override
+    public java.util.Optional<org.leukolab.data.ImageIndex> index() {
+        return java.util.Optional.of(images.index());
+    }
+
+    /** The names of the input steps, in order ({@code x*0.00392...}, {@code keras-TF}, or a custom step's name). */
+    public List<String> steps() {
+        return stepNames;
+    }
+
+    /** The layout of the batches' tensors. */
+    public CNN2DFormat format() {
+        return format;
+    }
+
+    /**
+     * Images with input steps given by name, as {@link #steps()} names them: {@code x*<factor>} and
+     * {@code keras-<mode>} are rebuilt; any other name (a custom {@link #then} step) is an error, since its
+     * code is not known from its name. A saved model rebuilds its input pipeline this way.
+     */
+    public static ImageBatches withSteps(LoadedImages images, CNN2DFormat format, List<String> names) {
+        ImageBatches b = of(images).format(format);
+        for (String n : names) {
+            if (n.startsWith("x*")) {
+                b = b.scaled(Double.parseDouble(n.substring(2)));
+            } else if (n.startsWith("keras-")) {
+                b = b.preprocessed(KerasPreprocessing.valueOf(n.substring("keras-".length())));
+            } else {
+                throw new IllegalArgumentException("the input step '" + n + "' is a custom step: its code cannot be rebuilt "
+                        + "from its name (use scaled(...) or preprocessed(...) for models that are saved)");
+            }
+        }
+        return b;
+    }
+
     /** The files, labels and sizes, every step's name, the layout, and the pixels of up to 64 evenly spread images. */
     @Override
     public String fingerprint() {
@@ -110,7 +151,7 @@ public final class ImageBatches implements Batches {
             int i = (int) ((long) k * n / probes);
             sb.append('\n').append(Arrays.hashCode(images.pixels(i)));
         }
-        return Batches.sha256(sb.toString());
+        return Hashing.sha256(sb.toString());
     }
 
     @Override

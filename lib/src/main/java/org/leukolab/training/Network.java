@@ -2,9 +2,7 @@ package org.leukolab.training;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Model;
@@ -13,6 +11,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
+import org.leukolab.system.AtomicFiles;
+import org.leukolab.system.Hashing;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -69,16 +69,70 @@ public abstract class Network {
         return lastOutput;
     }
 
-    /** Writes the model with its optimiser state, atomically (temporary file, then rename). */
+    /**
+     * Writes the model with its optimiser state, atomically (temporary file, then rename; a failed write
+     * removes the temporary file and leaves an existing file as it was).
+     */
     public void save(Path file) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-            ModelSerializer.writeModel(model(), tmp.toFile(), true);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        AtomicFiles.writeWith(file, tmp -> ModelSerializer.writeModel(model(), tmp.toFile(), true));
+    }
+
+    /**
+     * DL4J's JSON of the whole network configuration (layers, activations, dropout, updater, regularisation,
+     * loss and its class weights), without the iteration and epoch counters, which change as it trains.
+     */
+    public String configurationJson() {
+        String json = model() instanceof MultiLayerNetwork m ? m.getLayerWiseConfigurations().toJson()
+                : ((ComputationGraph) model()).getConfiguration().toJson();
+        com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(json).getAsJsonObject();
+        for (String counter : List.of("iterationCount", "epochCount")) {
+            o.remove(counter);
         }
+        return o.toString();
+    }
+
+    /** SHA-256 of the current parameters (float bytes): tells two networks with the same configuration apart. */
+    public String parameterHash() {
+        INDArray p = params();
+        if (p == null || p.isEmpty()) {
+            return "no parameters";
+        }
+        INDArray c = p.isView() || p.ordering() != 'c' ? p.dup('c') : p;
+        return Hashing.sha256().add(p.dataType().toString()).add(c.data().asNio()).hex();
+    }
+
+    /** The regularisation terms (L1, L2) DL4J adds to the loss; 0 without them. */
+    public double regularizationScore() {
+        return model() instanceof MultiLayerNetwork m ? m.calcRegularizationScore(true)
+                : ((ComputationGraph) model()).calcRegularizationScore(true);
+    }
+
+    /**
+     * Keras' {@code class_weight}: replaces the output layer's categorical cross-entropy by the same loss with
+     * each class's weight (DL4J's {@code LossMCXENT(weights)}: example loss times its class's weight, the
+     * gradient likewise). The output layer must be softmax with categorical cross-entropy.
+     */
+    public void setClassWeights(double[] weights) {
+        org.deeplearning4j.nn.conf.layers.Layer conf = outputLayerConf();
+        if (!(conf instanceof org.deeplearning4j.nn.conf.layers.BaseOutputLayer out)
+                || !(out.getLossFn() instanceof org.nd4j.linalg.lossfunctions.impl.LossMCXENT)
+                || !(out.getActivationFn() instanceof org.nd4j.linalg.activations.impl.ActivationSoftmax)) {
+            throw new IllegalArgumentException("class weights need a softmax output layer with categorical cross-entropy "
+                    + "(MCXENT); this network's output layer is " + conf);
+        }
+        if (out.getNOut() != weights.length) {
+            throw new IllegalArgumentException(weights.length + " class weights for an output layer of " + out.getNOut() + " classes");
+        }
+        out.setLossFn(new org.nd4j.linalg.lossfunctions.impl.LossMCXENT(
+                org.nd4j.linalg.factory.Nd4j.create(weights).castTo(params().dataType())));
+    }
+
+    private org.deeplearning4j.nn.conf.layers.Layer outputLayerConf() {
+        if (model() instanceof MultiLayerNetwork m) {
+            return m.getOutputLayer().conf().getLayer();
+        }
+        ComputationGraph g = (ComputationGraph) model();
+        return g.getLayer(g.getConfiguration().getNetworkOutputs().get(0)).conf().getLayer();
     }
 
     /** Copies parameters and optimiser state from a checkpoint written by {@link #save}. */

@@ -5,15 +5,15 @@ import java.util.List;
 import java.util.Map;
 import org.leukolab.notebook.Rich;
 import org.leukolab.notebook.Tables;
-import org.leukolab.plots.Charts;
-import org.leukolab.plots.Figure;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.Table;
 
 /**
- * The outcome of {@link Trainer#fit}: the history (one row per epoch: loss, accuracy, val_loss,
- * val_accuracy, lr, seconds), why it stopped, and notes (learning-rate changes, restores, resume).
+ * The outcome of {@link Trainer#fit}: the history (one row per epoch: the training metrics {@code loss},
+ * {@code accuracy}, {@code f1}, {@code weighted_f1}, {@code auc}, the same on validation with {@code val_},
+ * then {@code lr} and {@code seconds}), why it stopped, and notes (learning-rate changes, restores, resume).
+ * {@code Charts.learningCurves(result)} draws it.
  */
 public record TrainingResult(String name, Table history, int epochs, String stopReason, List<String> notes,
                              double seconds, boolean resumed, Path checkpointDir) implements Rich {
@@ -21,17 +21,20 @@ public record TrainingResult(String name, Table history, int epochs, String stop
     static Table historyTable(String name, List<Map<String, Double>> rows) {
         Table t = Table.create(name + " history");
         t.addColumns(IntColumn.create("epoch", rows.stream().mapToInt(r -> r.get("epoch").intValue()).toArray()));
-        for (String k : List.of("loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")) {
-            if (!rows.isEmpty() && rows.get(0).containsKey(k)) {
-                t.addColumns(DoubleColumn.create(k, rows.stream().mapToDouble(r -> r.getOrDefault(k, Double.NaN)).toArray()));
+        if (!rows.isEmpty()) {
+            for (String k : rows.get(0).keySet()) {
+                if (!k.equals("epoch")) {
+                    t.addColumns(DoubleColumn.create(k, rows.stream().mapToDouble(r -> r.getOrDefault(k, Double.NaN)).toArray()));
+                }
             }
         }
         return t;
     }
 
-    /** Loss and accuracy curves of this run. */
-    public Figure curves() {
-        return Charts.learningCurves(history);
+    /** The value of a history column in the last epoch (NaN if there is no such column or no epoch). */
+    public double last(String column) {
+        return history.rowCount() == 0 || !history.columnNames().contains(column) ? Double.NaN
+                : history.doubleColumn(column).get(history.rowCount() - 1);
     }
 
     /** Mean seconds per epoch over the epochs run in this session (resumed epochs included). */

@@ -1,5 +1,6 @@
 package org.leukolab.evaluation;
 
+import org.leukolab.metrics.ConfusionMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

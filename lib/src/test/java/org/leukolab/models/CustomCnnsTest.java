@@ -65,8 +65,8 @@ class CustomCnnsTest {
                 MultiLayerNetwork recomputed = cached.clone();
                 recomputed.setCacheMode(org.deeplearning4j.nn.conf.CacheMode.NONE); // sets every layer's mode
                 if (oneDnn) {
-                    org.leukolab.training.OneDnnLayers.installUnchecked(cached);
-                    org.leukolab.training.OneDnnLayers.installUnchecked(recomputed);
+                    org.leukolab.backend.OneDnnLayers.installUnchecked(cached);
+                    org.leukolab.backend.OneDnnLayers.installUnchecked(recomputed);
                 }
                 for (int step = 0; step < 3; step++) {
                     Nd4j.getRandom().setSeed(10 + step);

@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.data.TestLoaded;
-import org.leukolab.evaluation.ConfusionMatrix;
+import org.leukolab.metrics.ConfusionMatrix;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;

@@ -2,15 +2,12 @@ package org.leukolab.models.backbones;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.notebook.Progress;
+import org.leukolab.system.AtomicFiles;
+import org.leukolab.system.Hashing;
 import org.leukolab.system.Workspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -91,7 +88,7 @@ public final class FeatureCache {
                 int[] idx = java.util.stream.IntStream.range(s, Math.min(n, s + BATCH)).toArray();
                 INDArray x = b.preprocessing().apply(images.subset(idx).features());
                 if (s == 0) {
-                    LOG.info("{}: {}", b.architecture(), org.leukolab.training.OneDnnLayers.installForInference(b.graph(), x));
+                    LOG.info("{}: {}", b.architecture(), org.leukolab.backend.OneDnnLayers.installForInference(b.graph(), x));
                 }
                 INDArray f = b.graph().outputSingle(false, x);
                 if (pooled) {
@@ -111,44 +108,28 @@ public final class FeatureCache {
 
     private static void write(DataSet ds, Path dir, Path file) {
         try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-            try {
-                ds.save(tmp.toFile());
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException | RuntimeException e) {
+            AtomicFiles.writeWith(file, tmp -> ds.save(tmp.toFile()));
+        } catch (RuntimeException e) {
             LOG.warn("could not write the feature cache in {} ({}); the next run computes again", dir, e.getMessage());
         }
     }
 
     /** The cache key (exposed for tests and for notebooks that want to show it). */
     public static String key(Backbone b, LoadedImages images) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            String weightFile = b.pretrained()
-                    ? ImageNetWeights.find(b.weightFile()).map(FeatureCache::fingerprint).orElse("?") : "";
-            md.update(("v" + VERSION + "|" + b.architecture() + "|" + b.inputSize() + "|" + b.featureLayer() + "|"
-                    + b.weightsSource() + "|" + weightFile + "|" + b.preprocessing() + "|" + b.parameters() + "|"
-                    + images.height() + "x" + images.width() + "|" + images.classes()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            if (!b.pretrained()) {
-                // random or test weights: their values are part of what the features mean
-                md.update(b.graph().params().data().asBytes());
-            }
-            ByteBuffer lab = ByteBuffer.allocate(4);
-            int[] y = images.labels();
-            for (int i = 0; i < images.size(); i++) {
-                md.update(images.pixels(i));
-                lab.clear();
-                lab.putInt(y[i]);
-                md.update(lab.array());
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        String weightFile = b.pretrained()
+                ? ImageNetWeights.find(b.weightFile()).map(FeatureCache::fingerprint).orElse("?") : "";
+        Hashing h = Hashing.sha256().add("v" + VERSION + "|" + b.architecture() + "|" + b.inputSize() + "|" + b.featureLayer()
+                + "|" + b.weightsSource() + "|" + weightFile + "|" + b.preprocessing() + "|" + b.parameters() + "|"
+                + images.height() + "x" + images.width() + "|" + images.classes());
+        if (!b.pretrained()) {
+            // random or test weights: their values are part of what the features mean
+            h.add(b.graph().params().data().asBytes());
         }
+        int[] y = images.labels();
+        for (int i = 0; i < images.size(); i++) {
+            h.add(images.pixels(i)).add(y[i]);
+        }
+        return h.hex();
     }
 
     private static String fingerprint(Path p) {

@@ -1,4 +1,4 @@
-package org.leukolab.training;
+package org.leukolab.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,4 +1,4 @@
-package org.leukolab.training;
+package org.leukolab.backend;
 
 import java.lang.reflect.Field;
 import java.util.ArrayList;

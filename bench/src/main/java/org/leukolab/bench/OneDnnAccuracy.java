@@ -6,8 +6,8 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.leukolab.system.Backend;
-import org.leukolab.training.OneDnnLayers;
-import org.leukolab.training.OneDnnLayers.ArrayError;
+import org.leukolab.backend.OneDnnLayers;
+import org.leukolab.backend.OneDnnLayers.ArrayError;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**

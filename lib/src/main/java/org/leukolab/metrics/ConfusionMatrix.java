@@ -1,4 +1,4 @@
-package org.leukolab.evaluation;
+package org.leukolab.metrics;
 
 import java.util.List;
 import java.util.Map;
@@ -131,6 +131,59 @@ public final class ConfusionMatrix implements Rich {
             t += row[c];
         }
         return t;
+    }
+
+    /** Share of all images predicted correctly (0 for an empty matrix). */
+    public double accuracy() {
+        long n = total();
+        return n == 0 ? 0 : (double) correct() / n;
+    }
+
+    /** Of the images predicted as {@code c}, the share that are {@code c}; 0 if none was (scikit-learn's default). */
+    public double precision(int c) {
+        long p = predictedCount(c);
+        return p == 0 ? 0 : (double) count(c, c) / p;
+    }
+
+    /** Of the images of class {@code c}, the share predicted as {@code c}; 0 if there are none. */
+    public double recall(int c) {
+        long a = actualCount(c);
+        return a == 0 ? 0 : (double) count(c, c) / a;
+    }
+
+    /** Harmonic mean of precision and recall; 0 when both are 0. */
+    public double f1(int c) {
+        double p = precision(c);
+        double r = recall(c);
+        return p + r == 0 ? 0 : 2 * p * r / (p + r);
+    }
+
+    /** The unweighted mean of a per-class value over all classes. */
+    public double macro(java.util.function.IntToDoubleFunction perClass) {
+        int k = classes.size();
+        double s = 0;
+        for (int c = 0; c < k; c++) {
+            s += perClass.applyAsDouble(c);
+        }
+        return k == 0 ? 0 : s / k;
+    }
+
+    /** The mean of a per-class value weighted by each class's number of images. */
+    public double weighted(java.util.function.IntToDoubleFunction perClass) {
+        long n = total();
+        double s = 0;
+        for (int c = 0; c < classes.size(); c++) {
+            s += perClass.applyAsDouble(c) * actualCount(c);
+        }
+        return n == 0 ? 0 : s / n;
+    }
+
+    public double macroF1() {
+        return macro(this::f1);
+    }
+
+    public double weightedF1() {
+        return weighted(this::f1);
     }
 
     /** A copy of the counts, {@code [actual][predicted]}. */

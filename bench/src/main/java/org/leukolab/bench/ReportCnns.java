@@ -54,12 +54,12 @@ final class ReportCnns {
         return switch (mode) {
             case "off" -> 0;
             case "on" -> {
-                var r = org.leukolab.training.OneDnnLayers.install(net, batch);
+                var r = org.leukolab.backend.OneDnnLayers.install(net, batch);
                 System.err.println(r);
                 yield r.onOneDnn().size();
             }
             case "unchecked" -> {
-                var l = org.leukolab.training.OneDnnLayers.installUnchecked(net);
+                var l = org.leukolab.backend.OneDnnLayers.installUnchecked(net);
                 System.err.println("layers: " + l.size() + " on oneDNN kernels, unchecked");
                 yield l.size();
             }

@@ -1,4 +1,4 @@
-package org.leukolab.preprocessing;
+package org.leukolab.data;
 
 import org.bytedeco.opencv.global.opencv_imgproc;
 

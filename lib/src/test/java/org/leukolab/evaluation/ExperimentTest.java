@@ -1,0 +1,104 @@
+package org.leukolab.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.leukolab.data.ArrayImages;
+import org.leukolab.data.ImageIndex;
+import org.leukolab.training.Batches;
+import org.leukolab.training.EarlyStopping;
+import org.leukolab.training.Network;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+class ExperimentTest {
+    @TempDir
+    Path dir;
+
+    /** n examples of 3 Gaussian blobs with an index of (array) images from two sources, so results can be per image. */
+    static Batches blobs(int n, long seed, String split) {
+        java.util.Random r = new java.util.Random(seed);
+        INDArray x = Nd4j.create(DataType.FLOAT, n, 4);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = i % 3;
+            for (int d = 0; d < 4; d++) {
+                x.putScalar(i, d, (d == labels[i] ? 2.0 : 0.0) + r.nextGaussian());
+            }
+            y.putScalar(i, labels[i], 1);
+        }
+        Path f = Path.of("/tmp/" + split + ".npz");
+        ImageIndex a = ImageIndex.fromArrays("source-a", f, Map.of(split, new ArrayImages(f, "x", Nd4j.zeros(DataType.UBYTE, n, 1, 1, 3))),
+                Map.of(split, labels), List.of("a", "b", "c"));
+        // fromArrays sorts records by label then row; order the examples the same way
+        int[] order = a.records().stream().mapToInt(rec -> Integer.parseInt(rec.fileName())).toArray();
+        return Batches.of(new DataSet(x.getRows(order), y.getRows(order)), a);
+    }
+
+    static MultiLayerNetwork net() {
+        MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(4).updater(new Adam(1e-2)).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3).activation(Activation.SOFTMAX).build())
+                .build());
+        n.init();
+        return n;
+    }
+
+    @Test
+    void aRunTrainsPredictsAndRecordsValidationAndTest() throws Exception {
+        Experiment exp = Experiment.of("report-x").storeIn(dir).with("weights", "none");
+        Experiment.Run run = exp.run("mlp", Network.of(net()),
+                t -> t.epochs(6).batchSize(16).seed(1).progress(false).callbacks(EarlyStopping.on("val_f1", 3, true)),
+                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Map.of("protocol", "as published"));
+        assertTrue(run.validation().accuracy() > 0.7, run.toString());
+        assertEquals(60, run.testPredictions().size());
+        JsonObject saved = new Gson().fromJson(Files.readString(dir.resolve("results/report-x/mlp-test.json")), JsonObject.class);
+        assertEquals("as published", saved.getAsJsonObject("extras").get("protocol").getAsString());
+        assertEquals("none", saved.getAsJsonObject("extras").get("weights").getAsString());
+        assertEquals(run.testPredictions().scores().auc(), saved.getAsJsonObject("metrics").get("auc").getAsDouble(), 1e-12);
+        JsonObject preds = new Gson().fromJson(Files.readString(dir.resolve("results/report-x/mlp-test.predictions.json")), JsonObject.class);
+        assertEquals(60, preds.getAsJsonArray("probabilities").size());
+        assertTrue(Files.isRegularFile(exp.checkpointDir("mlp").resolve("state.json")));
+        // the same run again is restored from its checkpoint, with the same numbers
+        Experiment.Run again = exp.run("mlp", Network.of(net()),
+                t -> t.epochs(6).batchSize(16).seed(1).progress(false).callbacks(EarlyStopping.on("val_f1", 3, true)),
+                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Map.of("protocol", "as published"));
+        assertTrue(again.training().resumed());
+        assertEquals(run.test().accuracy(), again.test().accuracy());
+    }
+
+    @Test
+    void predictionsExportOneCsvRowPerImageWithEveryProbability() throws Exception {
+        Batches b = blobs(9, 5, "test");
+        INDArray p = Nd4j.create(new double[][] {{0.7, 0.2, 0.1}, {0.1, 0.8, 0.1}, {0.3, 0.3, 0.4}, {0.5, 0.4, 0.1}, {0.2, 0.2, 0.6},
+                {0.6, 0.3, 0.1}, {0.1, 0.1, 0.8}, {0.3, 0.6, 0.1}, {0.2, 0.5, 0.3}});
+        Predictions pr = Predictions.of("t", b.index().orElseThrow(), p);
+        Path csv = pr.toCsv(dir.resolve("p.csv"));
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("path,source,split,true,predicted,p_a,p_b,p_c", lines.get(0));
+        assertEquals(10, lines.size());
+        assertTrue(lines.get(1).matches(".*,source-a,test,a,a,0\\.700000,0\\.200000,0\\.100000"), lines.get(1));
+        assertEquals(pr.report().accuracy(), pr.scores().accuracy(), 1e-12);
+        assertEquals(2, pr.bySource().rowCount(), "one source and 'all'");
+        assertThrows(IllegalArgumentException.class, () -> Predictions.of("bad", b.index().orElseThrow(), Nd4j.zeros(9, 2)));
+    }
+}
