@@ -67,6 +67,11 @@ public interface Batches {
         return new InMemory(ds, index);
     }
 
+    /** Features computed for loaded images (a frozen backbone's, say), one row per image, in order. */
+    static Batches of(DataSet ds, org.leukolab.data.LoadedImages images) {
+        return of(ds, images.index());
+    }
+
     /** Rows {@code idx} of a dataset (features of any rank), in that order. */
     static DataSet rows(DataSet ds, int[] idx) {
         return new DataSet(select(ds.getFeatures(), idx), select(ds.getLabels(), idx));
