@@ -405,6 +405,23 @@ public final class ImageIndex implements Rich {
         return new ImageIndex(name, root, all, classes, issues);
     }
 
+    /**
+     * The same images with another class list, each image's class given by {@code label} (e.g. its source dataset,
+     * for a probe that predicts where an image came from). A label not in {@code classes} is an error naming it.
+     */
+    public ImageIndex relabel(String newName, List<String> newClasses, java.util.function.Function<ImageRecord, String> label) {
+        List<ImageRecord> out = new ArrayList<>(records.size());
+        for (ImageRecord r : records) {
+            String l = label.apply(r);
+            if (!newClasses.contains(l)) {
+                throw new IllegalArgumentException(r.path() + " gets the class '" + l + "', which is not one of " + newClasses);
+            }
+            out.add(r.withLabel(l));
+        }
+        out.sort(ORDER);
+        return new ImageIndex(newName, root, out, newClasses, issues);
+    }
+
     /** The datasets the records came from ({@link ImageRecord#source()}), in sorted order. */
     public List<String> sources() {
         return records.stream().map(ImageRecord::source).distinct().sorted().toList();

@@ -134,7 +134,19 @@ public final class Experiment {
             t = predictions(name + ", test", network, test);
             record(name + "-test", t, facts);
         }
-        return new Run(name, training, v, t, dataKind);
+        return new Run(name, network, training, v, t, dataKind);
+    }
+
+    /**
+     * Predicts one set with a trained network and records it under {@code name} (for an evaluation that is neither a
+     * run's validation nor its test, e.g. a model trained on one dataset scored on another).
+     */
+    public Predictions score(String name, String title, Network network, Batches data, Map<String, ?> extras) {
+        Map<String, Object> facts = new LinkedHashMap<>(common);
+        facts.putAll(extras);
+        Predictions p = predictions(title, network, data);
+        record(name, p, facts);
+        return p;
     }
 
     private void record(String name, Predictions p, Map<String, Object> facts) {
@@ -160,9 +172,12 @@ public final class Experiment {
                 + "make them with ImageBatches.of(images) or Batches.of(features, images.index())"));
     }
 
-    /** One run of an experiment: its training history and its predictions on validation and test (test may be absent). */
-    public record Run(String name, TrainingResult training, Predictions validationPredictions, Predictions testPredictions,
-                      String dataKind) implements Rich {
+    /**
+     * One run of an experiment: the trained network, its training history and its predictions on validation and test
+     * (test may be absent).
+     */
+    public record Run(String name, Network network, TrainingResult training, Predictions validationPredictions,
+                      Predictions testPredictions, String dataKind) implements Rich {
         public ClassificationReport validation() {
             return validationPredictions.report();
         }

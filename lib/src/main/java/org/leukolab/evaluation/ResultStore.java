@@ -188,6 +188,21 @@ public final class ResultStore {
         }
     }
 
+    /** One metric of a saved result ({@code accuracy}, {@code macro_f1}, {@code auc}, ...), as text; an error naming what is there. */
+    public String metric(String name, String metric) {
+        Path f = dir.resolve(name + ".json");
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            JsonObject m = o.getAsJsonObject("metrics");
+            if (!m.has(metric)) {
+                throw new IllegalArgumentException(f + " has no metric '" + metric + "'; it has " + m.keySet());
+            }
+            return m.get(metric).getAsString();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no result " + name + " in " + dir + " (" + e.getMessage() + ")", e);
+        }
+    }
+
     /** The extra numbers and run facts saved with a result. */
     public Map<String, Object> details(String name) {
         Path f = dir.resolve(name + ".json");

@@ -158,12 +158,19 @@ public final class ConfusionMatrix implements Rich {
         return p + r == 0 ? 0 : 2 * p * r / (p + r);
     }
 
-    /** The unweighted mean of a per-class value over all classes. */
+    /**
+     * The unweighted mean of a per-class value over the classes that occur, as labels or as predictions
+     * (scikit-learn's default {@code labels}): a class absent from both does not count as a zero, so the macro
+     * average of a subset of images (one source, say) is over that subset's classes.
+     */
     public double macro(java.util.function.IntToDoubleFunction perClass) {
-        int k = classes.size();
         double s = 0;
-        for (int c = 0; c < k; c++) {
-            s += perClass.applyAsDouble(c);
+        int k = 0;
+        for (int c = 0; c < classes.size(); c++) {
+            if (actualCount(c) > 0 || predictedCount(c) > 0) {
+                s += perClass.applyAsDouble(c);
+                k++;
+            }
         }
         return k == 0 ? 0 : s / k;
     }

@@ -51,6 +51,53 @@ public final class Charts {
     }
 
     /**
+     * Counts as stacked bars, one bar per row (the first, text column names them) and one segment per numeric
+     * column (a {@code total} column is left out): for example {@code ImageIndex.sourceCounts()}, classes by source.
+     */
+    public static Figure stackedBars(String title, Table counts) {
+        List<String> labels = counts.column(0).asList().stream().map(Object::toString).toList();
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title)
+                .xAxisTitle(counts.column(0).name()).yAxisTitle("images").build();
+        style(chart);
+        chart.getStyler().setStacked(true);
+        for (NumericColumn<?> c : numericColumns(counts)) {
+            if (!c.name().equals("total")) {
+                chart.addSeries(c.name(), labels, values(c));
+            }
+        }
+        return Figure.of(chart);
+    }
+
+    /**
+     * Two runs' learning curves on the same axes (loss left, accuracy right): {@code reproduced} (a history table)
+     * in solid lines, {@code published} (a table with the same column names, e.g. a report's printed log) in dashed
+     * lines and marked "published".
+     */
+    public static Figure compareCurves(String title, Table reproduced, Table published) {
+        Figure loss = twoRuns(reproduced, published, List.of("loss", "val_loss"), "loss");
+        Figure acc = twoRuns(reproduced, published, List.of("accuracy", "val_accuracy"), "accuracy");
+        return Figure.row(title, loss, acc);
+    }
+
+    private static Figure twoRuns(Table reproduced, Table published, List<String> columns, String yTitle) {
+        XYChart chart = new XYChartBuilder().width(W / 2 + 80).height(H).title(yTitle).xAxisTitle("epoch").yAxisTitle(yTitle).build();
+        style(chart);
+        for (String c : columns) {
+            for (Table t : List.of(reproduced, published)) {
+                if (!t.columnNames().contains(c)) {
+                    continue;
+                }
+                boolean pub = t == published;
+                var s = chart.addSeries((pub ? "published " : "reproduced ") + c, values(t.numberColumn("epoch")), values(t.numberColumn(c)));
+                if (pub) {
+                    s.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
+                }
+            }
+        }
+        return Figure.of(chart);
+    }
+
+    /**
      * Grouped bars comparing models: one group per metric column, one bar per row (model). The first
      * column names the models, the numeric columns are the metrics (e.g. accuracy, precision, recall, F1).
      */

@@ -55,6 +55,42 @@ public final class Montage {
     }
 
     /**
+     * The same classes from different source datasets side by side: one row per class, {@code perSource} images of
+     * each source (chosen at random with {@code seed}), as the network sees them (the loaded size). Rows of classes
+     * a source lacks show only the other.
+     */
+    public static Figure bySource(LoadedImages images, int perSource, long seed) {
+        List<String> sources = images.index().sources();
+        List<BufferedImage> imgs = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        Random rnd = new Random(seed);
+        int columns = perSource * sources.size();
+        for (String cls : images.classes()) {
+            for (String src : sources) {
+                List<Integer> members = new ArrayList<>();
+                for (int i = 0; i < images.size(); i++) {
+                    var r = images.index().get(i);
+                    if (r.label().equals(cls) && r.source().equals(src)) {
+                        members.add(i);
+                    }
+                }
+                Collections.shuffle(members, rnd);
+                for (int j = 0; j < perSource; j++) {
+                    if (j < members.size()) {
+                        imgs.add(images.image(members.get(j)));
+                        captions.add(cls + " | " + src);
+                    } else {
+                        imgs.add(canvas(images.width(), images.height()));
+                        captions.add(cls + " | (none from " + src + ")");
+                    }
+                }
+            }
+        }
+        return grid("each class from each source, at " + images.height() + "x" + images.width() + " (sources: "
+                + String.join(", ", sources) + ")", imgs, captions, columns, Math.min(160, Math.max(images.height(), 96)));
+    }
+
+    /**
      * Originals beside augmented copies made from them: for each class with copies, its first
      * {@code perClass} copies, each after its original ({@code original | copy} pairs in a row).
      */

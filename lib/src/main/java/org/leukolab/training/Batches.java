@@ -72,6 +72,25 @@ public interface Batches {
         return of(ds, images.index());
     }
 
+    /**
+     * The rows of {@code all} (features computed once for every image of {@code images}) that belong to the images
+     * of {@code subset}, in the subset's order, labelled with the subset's classes: so features are computed once
+     * for a whole set and reused for its splits, or for the same images under another labelling (their source, a
+     * smaller class list).
+     */
+    static Batches select(DataSet all, org.leukolab.data.LoadedImages images, ImageIndex subset) {
+        if (all.numExamples() != images.size()) {
+            throw new IllegalArgumentException(all.numExamples() + " rows of features for " + images.size() + " images");
+        }
+        int[] pos = images.positionsOf(subset);
+        int[] y = subset.labels();
+        INDArray labels = org.nd4j.linalg.factory.Nd4j.zeros(all.getLabels().dataType(), y.length, subset.classes().size());
+        for (int i = 0; i < y.length; i++) {
+            labels.putScalar(i, y[i], 1);
+        }
+        return of(new DataSet(rows(all, pos).getFeatures(), labels), subset);
+    }
+
     /** Rows {@code idx} of a dataset (features of any rank), in that order. */
     static DataSet rows(DataSet ds, int[] idx) {
         return new DataSet(select(ds.getFeatures(), idx), select(ds.getLabels(), idx));

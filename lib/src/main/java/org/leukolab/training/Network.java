@@ -36,6 +36,14 @@ public abstract class Network {
 
     public abstract Model model();
 
+    /** The network as a {@link ComputationGraph}; an error naming the actual type if it is a sequential network. */
+    public ComputationGraph graph() {
+        if (model() instanceof ComputationGraph g) {
+            return g;
+        }
+        throw new IllegalStateException("this network is a " + model().getClass().getSimpleName() + ", not a ComputationGraph");
+    }
+
     /** One optimisation step on a batch. */
     public abstract void fit(DataSet batch);
 
@@ -193,7 +201,7 @@ public abstract class Network {
 
         @Override
         public void fit(DataSet batch) {
-            net.fit(batch);
+            org.leukolab.backend.SameDiffOutput.quiet(() -> net.fit(batch));
         }
 
         @Override
@@ -242,7 +250,7 @@ public abstract class Network {
 
         @Override
         public void fit(DataSet batch) {
-            graph.fit(batch);
+            org.leukolab.backend.SameDiffOutput.quiet(() -> graph.fit(batch));
         }
 
         @Override

@@ -85,7 +85,10 @@ class ClassificationReportTest {
         assertEquals(0.0, r.precision(2), EPS);
         assertEquals(0.0, r.recall(2), EPS);
         assertEquals(2, r.undefined().size());
-        assertEquals(2.0 / 3, r.macroF1(), EPS); // (1 + 1 + 0) / 3
+        // macro averages run over the classes that occur (scikit-learn's default labels): (1 + 1) / 2, not (1 + 1 + 0) / 3
+        assertEquals(1.0, r.macroF1(), EPS);
+        // a class that is predicted but absent does count, with F1 0
+        assertEquals(0.25, ClassificationReport.of(new int[] {0, 0}, new int[] {0, 2}, CLASSES).macroRecall(), EPS); // (0.5 + 0) / 2
         assertTrue(r.toString().contains("reported as 0"));
     }
 
