@@ -349,7 +349,7 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
             elif mirror is not None:
                 raise FetchError(f"{ds_id}: the mirror {mirror} has neither {ds_id}/ nor {src.get('file', '?')}"
                                  + (" (also looked in its weights/ and ../weights/)" if spec.get("layout") == "file" else "") + ".")
-            elif src["kind"] == "mirror-only":
+            elif src["kind"] in ("mirror-only", "built"):
                 raise FetchError(f"{ds_id}: {src['note']}")
             else:
                 file = dest_root / ".downloads" / src["file"]

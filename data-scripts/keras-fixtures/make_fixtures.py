@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Make the Keras reference fixtures for leukolab's backbone equivalence tests.
 
-For each architecture (VGG16, ResNet50, MobileNetV2, EfficientNetB0), with and without the classification
-top, at its smallest valid input (32x32), this script builds the model with Keras Applications, gives it
+For each architecture (VGG16, ResNet50, MobileNetV2, EfficientNetB0, MobileNet v1, SqueezeNet 1.1), with and
+without the classification top, at its smallest valid input (32x32), this script builds the model with Keras Applications, gives it
 random weights, saves them in Keras' HDF5 weight layout (the layout of the official weight files), and
 records a random input image, Keras' `preprocess_input` of it, and the model's output (features, or logits
 for the top). For MobileNetV2 alpha 0.35 it also runs the REAL official ImageNet file at 96x96 (from
@@ -148,6 +148,48 @@ def save_io(path: Path, raw, pre, out, meta: dict):
             f.attrs[k] = v
 
 
+def SqueezeNet(weights=None, input_shape=None, include_top=True, classes=1000, classifier_activation="softmax"):
+    """SqueezeNet 1.1 as the keras-squeezenet project (github.com/rcmalli/keras-squeezenet, MIT) defines it, with its
+    layer names, so its official weight files load by name. Keras Applications has no SqueezeNet."""
+    L = keras.layers
+    inp = keras.Input(shape=input_shape)
+
+    def fire(x, fid, squeeze, expand):
+        p = f"fire{fid}/"
+        x = L.Conv2D(squeeze, (1, 1), padding="valid", name=p + "squeeze1x1")(x)
+        x = L.Activation("relu", name=p + "relu_squeeze1x1")(x)
+        left = L.Conv2D(expand, (1, 1), padding="valid", name=p + "expand1x1")(x)
+        left = L.Activation("relu", name=p + "relu_expand1x1")(left)
+        right = L.Conv2D(expand, (3, 3), padding="same", name=p + "expand3x3")(x)
+        right = L.Activation("relu", name=p + "relu_expand3x3")(right)
+        return L.concatenate([left, right], axis=-1, name=p + "concat")
+
+    x = L.Conv2D(64, (3, 3), strides=(2, 2), padding="valid", name="conv1")(inp)
+    x = L.Activation("relu", name="relu_conv1")(x)
+    x = L.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), name="pool1")(x)
+    x = fire(x, 2, 16, 64)
+    x = fire(x, 3, 16, 64)
+    x = L.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), name="pool3")(x)
+    x = fire(x, 4, 32, 128)
+    x = fire(x, 5, 32, 128)
+    x = L.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), name="pool5")(x)
+    x = fire(x, 6, 48, 192)
+    x = fire(x, 7, 48, 192)
+    x = fire(x, 8, 64, 256)
+    x = fire(x, 9, 64, 256)
+    if include_top:
+        x = L.Dropout(0.5, name="drop9")(x)
+        x = L.Conv2D(classes, (1, 1), padding="valid", name="conv10")(x)
+        x = L.Activation("relu", name="relu_conv10")(x)
+        x = L.GlobalAveragePooling2D()(x)
+        if classifier_activation:
+            x = L.Activation(classifier_activation, name="loss")(x)
+    model = keras.Model(inp, x, name="squeezenet")
+    if weights is not None:
+        model.load_weights(weights, by_name=True)
+    return model
+
+
 ARCHITECTURES = [
     # fixture name, Keras builder, its preprocess_input, extra arguments
     ("vgg16", apps.VGG16, apps.vgg16.preprocess_input, {}),
@@ -155,6 +197,20 @@ ARCHITECTURES = [
     ("mobilenetv2_1.0", apps.MobileNetV2, apps.mobilenet_v2.preprocess_input, dict(alpha=1.0)),
     ("mobilenetv2_0.35", apps.MobileNetV2, apps.mobilenet_v2.preprocess_input, dict(alpha=0.35)),
     ("efficientnetb0", apps.EfficientNetB0, apps.efficientnet.preprocess_input, {}),
+    ("mobilenet_0.25", apps.MobileNet, apps.mobilenet.preprocess_input, dict(alpha=0.25)),
+    ("squeezenet", SqueezeNet, apps.vgg16.preprocess_input, {}),
+]
+# real official files checked at 96x96 (input and output recorded; the files themselves are never committed)
+OFFICIAL = [
+    ("mobilenetv2_0.35_notop_96_imagenet", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5",
+     lambda f: apps.MobileNetV2(alpha=0.35, include_top=False, weights=str(f), input_shape=(96, 96, 3)),
+     apps.mobilenet_v2.preprocess_input, "MobileNetV2", dict(include_top=False, alpha=0.35), 100),
+    ("mobilenet_0.25_notop_96_imagenet", "mobilenet_2_5_224_tf_no_top.h5",
+     lambda f: apps.MobileNet(alpha=0.25, include_top=False, weights=str(f), input_shape=(96, 96, 3)),
+     apps.mobilenet.preprocess_input, "MobileNet", dict(include_top=False, alpha=0.25), 101),
+    ("squeezenet_notop_96_imagenet", "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5",
+     lambda f: SqueezeNet(include_top=False, weights=str(f), input_shape=(96, 96, 3)),
+     apps.vgg16.preprocess_input, "SqueezeNet", dict(include_top=False), 102),
 ]
 SIZE = 32  # the smallest input every one of them accepts
 
@@ -185,13 +241,18 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--official-weights", help="folder holding mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5")
     ap.add_argument("--summaries", help="also write Keras' parameter counts and feature-map shapes at 224x224 to this JSON file")
+    ap.add_argument("--only", nargs="*", help="make only these cases (architecture names, e.g. mobilenet_0.25 squeezenet, and "
+                    "official case names); the others' committed files and fixtures.json entries are kept")
     a = ap.parse_args()
     if a.summaries:
         write_summaries(Path(a.summaries))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    index = {}
+    index_file = out / "fixtures.json"
+    index = json.loads(index_file.read_text()) if a.only and index_file.exists() else {}
     for i, (name, build, preprocess, kw) in enumerate(ARCHITECTURES):
+        if a.only and name not in a.only:
+            continue
         rng = np.random.default_rng(SEED + i)
         tf.keras.utils.set_random_seed(SEED + i)
         raw = rng.integers(0, 256, size=(2, SIZE, SIZE, 3)).astype(np.float32)
@@ -228,20 +289,23 @@ def main():
         print(f"  {weights.name}: {weights.stat().st_size / 1e3:.0f} kB")
 
     if a.official_weights:
-        f = Path(a.official_weights) / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
-        rng = np.random.default_rng(SEED + 100)
-        model = apps.MobileNetV2(alpha=0.35, include_top=False, weights=str(f), input_shape=(96, 96, 3))
-        raw = rng.integers(0, 256, size=(1, 96, 96, 3)).astype(np.float32)
-        pre = apps.mobilenet_v2.preprocess_input(raw.copy())
-        y = model(pre, training=False).numpy()
-        name = "mobilenetv2_0.35_notop_96_imagenet"
         import hashlib
-        meta = {"keras_version": KERAS_VERSION, "tensorflow_version": tf.__version__, "case": name,
-                "architecture": "MobileNetV2", "input_size": 96, "include_top": False, "config": json.dumps(dict(include_top=False, alpha=0.35)),
-                "weights": f.name, "weights_sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
-        save_io(out / f"{name}.io.h5", raw, None, y, meta)
-        index[name] = {**meta, "output_shape": list(y.shape)}
-        print(f"{name}: output {y.shape}, |y| max {np.abs(y).max():.3f} (official weights, not copied)")
+        for name, file, build, preprocess, arch, config, seed_offset in OFFICIAL:
+            if a.only and name not in a.only:
+                continue
+            f = Path(a.official_weights) / file
+            rng = np.random.default_rng(SEED + seed_offset)
+            keras.backend.clear_session()
+            model = build(f)
+            raw = rng.integers(0, 256, size=(1, 96, 96, 3)).astype(np.float32)
+            pre = preprocess(raw.copy())
+            y = model(pre, training=False).numpy()
+            meta = {"keras_version": KERAS_VERSION, "tensorflow_version": tf.__version__, "case": name,
+                    "architecture": arch, "input_size": 96, "include_top": False, "config": json.dumps(config),
+                    "weights": f.name, "weights_sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+            save_io(out / f"{name}.io.h5", raw, None, y, meta)
+            index[name] = {**meta, "output_shape": list(y.shape)}
+            print(f"{name}: output {y.shape}, |y| max {np.abs(y).max():.3f} (official weights, not copied)")
     (out / "fixtures.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
 

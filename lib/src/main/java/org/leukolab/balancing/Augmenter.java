@@ -32,14 +32,31 @@ public final class Augmenter {
     private final double rotationDegrees;
     private final double zoom;
     private final boolean horizontalFlip;
+    private final boolean verticalFlip;
+    private final double brightness;
+    private final double contrast;
 
     public Augmenter(double rotationDegrees, double zoom, boolean horizontalFlip) {
-        if (rotationDegrees < 0 || zoom < 0 || zoom >= 1) {
-            throw new IllegalArgumentException("rotation must be >= 0 and zoom in [0, 1)");
+        this(rotationDegrees, zoom, horizontalFlip, false, 0, 0);
+    }
+
+    /**
+     * The geometric steps, then (after the flips) a vertical flip with probability 1/2 if {@code verticalFlip}, a
+     * brightness factor drawn from [1 - brightness, 1 + brightness] multiplying every value (Keras'
+     * {@code brightness_range}), and a contrast factor drawn from [1 - contrast, 1 + contrast] scaling each channel's
+     * distance from its mean ({@code tf.image.adjust_contrast}); 0 turns a step off.
+     */
+    public Augmenter(double rotationDegrees, double zoom, boolean horizontalFlip, boolean verticalFlip, double brightness,
+                     double contrast) {
+        if (rotationDegrees < 0 || zoom < 0 || zoom >= 1 || brightness < 0 || brightness >= 1 || contrast < 0 || contrast >= 1) {
+            throw new IllegalArgumentException("rotation must be >= 0; zoom, brightness and contrast in [0, 1)");
         }
         this.rotationDegrees = rotationDegrees;
         this.zoom = zoom;
         this.horizontalFlip = horizontalFlip;
+        this.verticalFlip = verticalFlip;
+        this.brightness = brightness;
+        this.contrast = contrast;
     }
 
     /** Report 000's settings: rotation 15 degrees, zoom 0.1, horizontal flips, nearest fill. */
@@ -47,15 +64,32 @@ public final class Augmenter {
         return new Augmenter(15, 0.1, true);
     }
 
-    /** The parameters drawn for one image. */
-    public record Draw(double thetaDegrees, double zoomRows, double zoomCols, boolean flip) {}
+    /**
+     * Report 003's "flipping, rotation, zooming, brightness and contrast" (it gives no ranges; these are ours):
+     * rotation 20 degrees, zoom 0.1, horizontal and vertical flips, brightness and contrast 0.2.
+     */
+    public static Augmenter report003() {
+        return new Augmenter(20, 0.1, true, true, 0.2, 0.2);
+    }
+
+    /** The parameters drawn for one image (brightness and contrast factors are 1 when off). */
+    public record Draw(double thetaDegrees, double zoomRows, double zoomCols, boolean flip, boolean flipVertical,
+                       double brightnessFactor, double contrastFactor) {
+        public Draw(double thetaDegrees, double zoomRows, double zoomCols, boolean flip) {
+            this(thetaDegrees, zoomRows, zoomCols, flip, false, 1, 1);
+        }
+    }
 
     public Draw draw(Random rnd) {
         double theta = rotationDegrees == 0 ? 0 : -rotationDegrees + 2 * rotationDegrees * rnd.nextDouble();
         double zr = zoom == 0 ? 1 : 1 - zoom + 2 * zoom * rnd.nextDouble();
         double zc = zoom == 0 ? 1 : 1 - zoom + 2 * zoom * rnd.nextDouble();
         boolean f = horizontalFlip && rnd.nextDouble() < 0.5;
-        return new Draw(theta, zr, zc, f);
+        // the draws below only happen when their step is on, so report 000's draws are as before
+        boolean fv = verticalFlip && rnd.nextDouble() < 0.5;
+        double b = brightness == 0 ? 1 : 1 - brightness + 2 * brightness * rnd.nextDouble();
+        double c = contrast == 0 ? 1 : 1 - contrast + 2 * contrast * rnd.nextDouble();
+        return new Draw(theta, zr, zc, f, fv, b, c);
     }
 
     /**
@@ -96,7 +130,37 @@ public final class Augmenter {
             out.close();
             out = flipped;
         }
+        if (d.flipVertical()) {
+            Mat flipped = new Mat();
+            flip(out, flipped, 0);
+            out.close();
+            out = flipped;
+        }
+        if (d.brightnessFactor() != 1 || d.contrastFactor() != 1) {
+            adjust(out, d.brightnessFactor(), d.contrastFactor());
+        }
         return out;
+    }
+
+    /** In place on a float RGB image: x * brightness, then each channel's mean + contrast * (x - mean). */
+    private static void adjust(Mat img, double brightness, double contrast) {
+        int n = (int) img.total();
+        float[] x = new float[n * 3];
+        FloatBuffer fb = img.createBuffer();
+        fb.get(x);
+        double[] mean = new double[3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (x[i] * brightness);
+            mean[i % 3] += x[i];
+        }
+        for (int c = 0; c < 3; c++) {
+            mean[c] /= n;
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (mean[i % 3] + contrast * (x[i] - mean[i % 3]));
+        }
+        fb.rewind();
+        fb.put(x);
     }
 
     /** The transformed image rounded to 8 bits (for looking at); the caller releases it. */
@@ -146,7 +210,9 @@ public final class Augmenter {
 
     /** Text naming every setting (part of cache keys). */
     public String id() {
-        return String.format(Locale.ROOT, "rotation=%s zoom=%s hflip=%s fill=nearest interp=bilinear", rotationDegrees, zoom,
+        String base = String.format(Locale.ROOT, "rotation=%s zoom=%s hflip=%s fill=nearest interp=bilinear", rotationDegrees, zoom,
                 horizontalFlip);
+        return !verticalFlip && brightness == 0 && contrast == 0 ? base
+                : base + String.format(Locale.ROOT, " vflip=%s brightness=%s contrast=%s", verticalFlip, brightness, contrast);
     }
 }

@@ -95,6 +95,14 @@ public final class PairedComparison implements Rich {
     }
 
     /** Compares two models' predictions of the same images ({@code -1} = no class, always wrong). */
+    /** Two models' predictions on the same images (same records, same order), named by their titles. */
+    public static PairedComparison of(Predictions a, Predictions b) {
+        if (!a.records().equals(b.records())) {
+            throw new IllegalArgumentException(a.title() + " and " + b.title() + " were not made on the same images in the same order");
+        }
+        return of(a.title(), a.predicted(), b.title(), b.predicted(), a.actual());
+    }
+
     public static PairedComparison of(String nameA, int[] predictedA, String nameB, int[] predictedB, int[] actual) {
         return of(nameA, predictedA, nameB, predictedB, actual, DEFAULT_RESAMPLES, 42);
     }

@@ -120,6 +120,42 @@ public final class Published {
                 StringColumn.create("model", model), DoubleColumn.create("ACC", acc), DoubleColumn.create("AUC", auc));
     }
 
+    /**
+     * Report 003's macro F1 (%) on its local balanced test set, by experiment, as its tables print them; the online
+     * "Score" where it gives one is in the note.
+     */
+    public static Table report003() {
+        Object[][] rows = {
+            {"imbalance", "synthetic data (augmentation up to the majority)", 92.31, ""},
+            {"imbalance", "class weights", 96.78, ""},
+            {"extractor", "VGG16", 95.89, ""}, {"extractor", "ResNet50", 96.45, ""}, {"extractor", "DenseNet121", 95.23, ""},
+            {"extractor", "InceptionV3", 92.85, ""}, {"extractor", "MobileNetV3Large", 96.26, ""},
+            {"extractor", "EfficientNetB0", 79.33, ""}, {"extractor", "EfficientNetV2S", 96.64, ""},
+            {"extractor", "EfficientNetV2M", 96.80, ""}, {"extractor", "EfficientNetV2L", 83.54, ""},
+            {"ensemble", "V2S + V2M + V2L features concatenated", 87.88, "online score 65.00"},
+            {"augmentation", "traditional", 97.01, ""}, {"augmentation", "MixUp + CutMix", 81.27, ""},
+            {"augmentation", "MixUp + CutMix + traditional", 87.67, ""}, {"augmentation", "RandAugment", 95.58, ""},
+            {"fine-tuning", "60% unfrozen, lr 1e-4", 97.69, "online score 84.00"},
+            {"fine-tuning", "80% unfrozen, lr 5e-4", 97.53, "online score 85.00"},
+            {"head", "Dense 128", 97.53, "online score 85.00"}, {"head", "Dense 256 + 128", 98.75, "online score 82.00"}};
+        return Table.create("report 003, published: macro F1 (%) on its balanced local test set",
+                StringColumn.create("experiment", java.util.Arrays.stream(rows).map(r -> (String) r[0]).toList()),
+                StringColumn.create("configuration", java.util.Arrays.stream(rows).map(r -> (String) r[1]).toList()),
+                DoubleColumn.create("F1 (%)", java.util.Arrays.stream(rows).mapToDouble(r -> (Double) r[2]).toArray()),
+                StringColumn.create("note", java.util.Arrays.stream(rows).map(r -> (String) r[3]).toList()));
+    }
+
+    /** One published report-003 F1 (%) by configuration (as in {@link #report003()}). */
+    public static double report003(String configuration) {
+        Table t = report003();
+        for (int i = 0; i < t.rowCount(); i++) {
+            if (t.stringColumn("configuration").get(i).equals(configuration)) {
+                return t.doubleColumn("F1 (%)").get(i);
+            }
+        }
+        throw new IllegalArgumentException("no published report-003 number for '" + configuration + "'");
+    }
+
     /** A published report-000 result by model name ("Custom CNN" or "MobileNetV2"). */
     public static Result report000(String model) {
         return report000().stream().filter(r -> r.model().startsWith(model)).findFirst()

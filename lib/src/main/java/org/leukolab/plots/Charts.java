@@ -10,6 +10,8 @@ import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.knowm.xchart.style.Styler;
 import org.leukolab.evaluation.ClassificationReport;
 import org.leukolab.evaluation.Comparison;
@@ -46,6 +48,37 @@ public final class Charts {
         chart.getStyler().setLabelsPosition(0.95);
         for (NumericColumn<?> c : series) {
             chart.addSeries(c.name(), labels, values(c));
+        }
+        return Figure.of(chart);
+    }
+
+    /**
+     * A scatter plot of 2-D points (a t-SNE map), one colour per group (class), with the {@code marked} points drawn
+     * again as black rings on top (e.g. the images an outlier detector flagged).
+     */
+    public static Figure scatter(String title, double[][] xy, List<String> groups, boolean[] marked, String markedName) {
+        XYChart chart = new XYChartBuilder().width(W + 100).height(W * 3 / 4).title(title).xAxisTitle("t-SNE 1").yAxisTitle("t-SNE 2").build();
+        style(chart);
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        chart.getStyler().setMarkerSize(4);
+        java.util.Map<String, List<double[]>> by = new java.util.TreeMap<>();
+        for (int i = 0; i < xy.length; i++) {
+            by.computeIfAbsent(groups.get(i), g -> new ArrayList<>()).add(xy[i]);
+        }
+        by.forEach((g, pts) -> chart.addSeries(g + " (" + pts.size() + ")", pts.stream().map(p -> p[0]).toList(),
+                pts.stream().map(p -> p[1]).toList()).setMarker(SeriesMarkers.CIRCLE));
+        List<Double> mx = new ArrayList<>();
+        List<Double> my = new ArrayList<>();
+        for (int i = 0; i < xy.length; i++) {
+            if (marked != null && marked[i]) {
+                mx.add(xy[i][0]);
+                my.add(xy[i][1]);
+            }
+        }
+        if (!mx.isEmpty()) {
+            var s = chart.addSeries(markedName + " (" + mx.size() + ")", mx, my);
+            s.setMarker(SeriesMarkers.CIRCLE);
+            s.setMarkerColor(new Color(0, 0, 0, 90));
         }
         return Figure.of(chart);
     }

@@ -185,4 +185,49 @@ class AugmenterTest {
         assertTrue(flipped && kept);
         assertFalse(aug.draw(new Random(7)).equals(aug.draw(new Random(8))));
     }
+
+    @Test
+    void brightnessAndContrastAndVerticalFlip() {
+        try (org.bytedeco.opencv.opencv_core.Mat img = new org.bytedeco.opencv.opencv_core.Mat(4, 4, org.bytedeco.opencv.global.opencv_core.CV_8UC3)) {
+            byte[] px = new byte[48];
+            for (int i = 0; i < 48; i++) {
+                px[i] = (byte) (40 + 3 * i);
+            }
+            img.data().put(px);
+            Augmenter a = new Augmenter(0, 0, false, true, 0.5, 0.5);
+            // identity geometry; brightness 1.2 only: every value times 1.2
+            try (var out = a.applyFloat(img, new Augmenter.Draw(0, 1, 1, false, false, 1.2, 1))) {
+                float[] v = new float[48];
+                ((java.nio.FloatBuffer) out.createBuffer()).get(v);
+                for (int i = 0; i < 48; i++) {
+                    org.junit.jupiter.api.Assertions.assertEquals(1.2 * (40 + 3 * i), v[i], 1e-3);
+                }
+            }
+            // contrast 0.5: each channel halfway to its mean; the means stay
+            try (var out = a.applyFloat(img, new Augmenter.Draw(0, 1, 1, false, false, 1, 0.5))) {
+                float[] v = new float[48];
+                ((java.nio.FloatBuffer) out.createBuffer()).get(v);
+                for (int c = 0; c < 3; c++) {
+                    double mean = 0;
+                    for (int q = c; q < 48; q += 3) {
+                        mean += (40 + 3 * q) / 16.0;
+                    }
+                    for (int q = c; q < 48; q += 3) {
+                        org.junit.jupiter.api.Assertions.assertEquals(mean + 0.5 * ((40 + 3 * q) - mean), v[q], 1e-3);
+                    }
+                }
+            }
+            // vertical flip: the first row becomes the last
+            try (var out = a.applyFloat(img, new Augmenter.Draw(0, 1, 1, false, true, 1, 1))) {
+                float[] v = new float[48];
+                ((java.nio.FloatBuffer) out.createBuffer()).get(v);
+                org.junit.jupiter.api.Assertions.assertEquals(40 + 3 * 36, v[0], 1e-3);
+            }
+        }
+        // report 000's draws and cache id are those of the three-argument augmenter
+        org.junit.jupiter.api.Assertions.assertEquals(new Augmenter(15, 0.1, true).id(), Augmenter.report000().id());
+        org.junit.jupiter.api.Assertions.assertEquals(Augmenter.report000().draw(new java.util.Random(5)),
+                new Augmenter(15, 0.1, true, false, 0, 0).draw(new java.util.Random(5)));
+        org.junit.jupiter.api.Assertions.assertTrue(Augmenter.report003().id().contains("brightness=0.2"));
+    }
 }

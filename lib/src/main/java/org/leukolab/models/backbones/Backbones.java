@@ -36,6 +36,16 @@ public final class Backbones {
         return EfficientNetB0.build(size, includeTop, 1000, true, SEED);
     }
 
+    /** MobileNet version 1 (Keras' {@code MobileNet}); ImageNet files for alpha 0.25, 0.5, 0.75, 1.0. */
+    public static Backbone mobileNetV1(double alpha, int size, boolean includeTop) {
+        return MobileNetV1.build(alpha, size, includeTop, 1000, true, SEED);
+    }
+
+    /** SqueezeNet 1.1 as keras-squeezenet builds it (its ImageNet weights are DeepScale's). */
+    public static Backbone squeezeNet(int size, boolean includeTop) {
+        return SqueezeNet.build(size, includeTop, 1000, true, SEED);
+    }
+
     /**
      * Loads the official ImageNet file for this backbone, or throws {@link ImageNetWeights.Missing}.
      * MobileNetV2 has one file per training resolution (96 to 224) as Keras does; when the one for this
@@ -44,8 +54,9 @@ public final class Backbones {
      */
     public static Backbone withImageNetWeights(Backbone b) {
         java.util.Optional<Path> file = ImageNetWeights.find(b.weightFile());
-        if (file.isEmpty() && b.architecture().startsWith("MobileNetV2") && !b.includeTop() && b.inputSize() != 224) {
-            String alt = b.weightFile().replaceFirst("_(96|128|160|192)_no_top\\.h5$", "_224_no_top.h5");
+        if (file.isEmpty() && b.architecture().startsWith("MobileNet") && !b.includeTop() && b.inputSize() != 224) {
+            String alt = b.weightFile().replaceFirst("_(96|128|160|192)_no_top\\.h5$", "_224_no_top.h5")
+                    .replaceFirst("_(128|160|192)_tf_no_top\\.h5$", "_224_tf_no_top.h5");
             java.util.Optional<Path> at224 = ImageNetWeights.find(alt);
             if (at224.isPresent()) {
                 return load(b, at224.get(), true, "imagenet: " + alt + " (trained at 224x224, used at "

@@ -50,6 +50,15 @@ public final class FeatureCache {
         return features(b, images, Workspace.cacheDir().resolve("features"), true, true);
     }
 
+    /**
+     * The pooled features of several backbones side by side, {@code [n, c1 + c2 + ..., 1, 1]} (each from the cache):
+     * the input of a feature ensemble, one head on what every backbone sees.
+     */
+    public static DataSet concatenatedPooledFeatures(java.util.List<Backbone> backbones, LoadedImages images) {
+        INDArray[] parts = backbones.stream().map(b -> pooledFeatures(b, images).getFeatures()).toArray(INDArray[]::new);
+        return new DataSet(Nd4j.concat(1, parts), images.labelsOneHot());
+    }
+
     public static DataSet features(Backbone b, LoadedImages images, Path dir, boolean progress, boolean pooled) {
         if (b.includeTop()) {
             throw new IllegalArgumentException("cache the features of a backbone built without its top");

@@ -200,6 +200,15 @@ final class KerasGraph {
         return name;
     }
 
+    /** Keras' concatenate along channels (DL4J's MergeVertex joins NCHW maps on dimension 1). */
+    String concat(String name, String a, String c) {
+        b.addVertex(name, new org.deeplearning4j.nn.conf.graph.MergeVertex(), a, c);
+        int[] sa = shape(a);
+        shapes.put(name, new int[] {sa[0], sa[1], sa[2] + channels(c)});
+        last = name;
+        return name;
+    }
+
     String dense(String name, String in, int units, Activation act) {
         int[] s = shape(in);
         boolean flatten = s.length == 3 && s[0] * s[1] > 1;

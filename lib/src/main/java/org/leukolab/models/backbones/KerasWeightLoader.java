@@ -71,6 +71,16 @@ public final class KerasWeightLoader {
             }
         }
         String where = "layer '" + m.name() + "' (file layer '" + src.name() + "')";
+        if (!arrays.containsKey("kernel") && !arrays.containsKey("depthwise_kernel") && arrays.size() <= 2
+                && (m.kind() == KerasGraph.Kind.CONV || m.kind() == KerasGraph.Kind.DENSE || m.kind() == KerasGraph.Kind.DENSE_FROM_1X1_CONV)) {
+            // Keras 1 files (keras-squeezenet's) name arrays after their initialiser ('uniform1', 'conv1_b'): kernel, then bias
+            List<INDArray> ordered = new ArrayList<>(arrays.values());
+            arrays.clear();
+            arrays.put("kernel", ordered.get(0));
+            if (ordered.size() == 2) {
+                arrays.put("bias", ordered.get(1));
+            }
+        }
         switch (m.kind()) {
             case CONV -> {
                 set(layer, "W", need(arrays, "kernel", where).permute(3, 2, 0, 1), where);

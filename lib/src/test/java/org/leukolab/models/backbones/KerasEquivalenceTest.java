@@ -60,6 +60,8 @@ class KerasEquivalenceTest {
             case "mobilenetv2_1.0" -> () -> MobileNetV2.build(1.0, 32, top, 10, false, 1);
             case "mobilenetv2_0.35" -> () -> MobileNetV2.build(0.35, 32, top, 10, false, 1);
             case "efficientnetb0" -> () -> EfficientNetB0.build(32, top, 10, false, 1);
+            case "mobilenet_0.25" -> () -> MobileNetV1.build(0.25, 32, top, 10, false, 1);
+            case "squeezenet" -> () -> SqueezeNet.build(32, top, 10, false, 1);
             default -> throw new IllegalArgumentException(arch);
         };
     }
@@ -70,7 +72,9 @@ class KerasEquivalenceTest {
         "resnet50, true", "resnet50, false",
         "mobilenetv2_1.0, true", "mobilenetv2_1.0, false",
         "mobilenetv2_0.35, true", "mobilenetv2_0.35, false",
-        "efficientnetb0, true", "efficientnetb0, false"})
+        "efficientnetb0, true", "efficientnetb0, false",
+        "mobilenet_0.25, true", "mobilenet_0.25, false",
+        "squeezenet, true", "squeezenet, false"})
     void matchesKeras(String arch, boolean top) throws Exception {
         Io io = readIo(arch + "_" + (top ? "top" : "notop") + "_32.io.h5");
         Backbone b = Backbones.load(builder(arch, top).get(), fixture(arch + ".weights.h5"), false, "fixture");
@@ -100,5 +104,28 @@ class KerasEquivalenceTest {
         System.out.printf("equivalence official MobileNetV2 0.35 at 96x96: max |DL4J - Keras| = %.2e%n", diff);
         assertTrue(diff <= TOLERANCE, "official MobileNetV2 0.35: max |DL4J - Keras| = " + diff);
         assertEquals(6.0, io.output().maxNumber().doubleValue(), 1e-6, "reference is the real (ReLU6-capped) feature map");
+    }
+
+    /**
+     * The other official files these machines have, read the way Keras reads them (MobileNet v1 by name; SqueezeNet's
+     * Keras-1 file, whose arrays are named after their initialisers, by position within each layer), at 96x96.
+     * SqueezeNet's features reach 115, so its tolerance is 1e-4 of the largest output (float32 rounding of sums that
+     * large is about 1e-5 each).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"mobilenet_0.25, mobilenet_2_5_224_tf_no_top.h5", "squeezenet, squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"})
+    void realOfficialWeightsOfTheSmallNetworksMatchKeras(String arch, String file) throws Exception {
+        Optional<Path> weights = ImageNetWeights.find(file);
+        assumeTrue(weights.isPresent(), "SKIPPED: the official file " + file + " is not here; set LEUKOLAB_MIRROR "
+                + "(e.g. ../shared/datasets, whose ../weights holds it) or fetch it");
+        Io io = readIo(arch + "_notop_96_imagenet.io.h5");
+        Backbone b = Backbones.load(arch.equals("squeezenet") ? Backbones.squeezeNet(96, false) : Backbones.mobileNetV1(0.25, 96, false),
+                weights.get(), true, "imagenet");
+        INDArray out = asKeras(b.graph().outputSingle(false, b.preprocessing().apply(io.rawNchw())));
+        assertArrayEquals(io.output().shape(), out.shape());
+        double scale = io.output().amaxNumber().doubleValue();
+        double diff = maxAbsDiff(out, io.output());
+        System.out.printf("equivalence official %s at 96x96: max |DL4J - Keras| = %.2e (outputs up to %.2f)%n", arch, diff, scale);
+        assertTrue(diff <= TOLERANCE * Math.max(1, scale), arch + ": max |DL4J - Keras| = " + diff + " (outputs up to " + scale + ")");
     }
 }

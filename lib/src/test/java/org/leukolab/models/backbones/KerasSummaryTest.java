@@ -29,6 +29,8 @@ class KerasSummaryTest {
             case "MobileNetV2 (alpha 0.5)" -> (s, t) -> Backbones.mobileNetV2(0.5, s, t);
             case "MobileNetV2 (alpha 0.35)" -> (s, t) -> Backbones.mobileNetV2(0.35, s, t);
             case "EfficientNetB0" -> Backbones::efficientNetB0;
+            case "MobileNet (alpha 0.25)" -> (s, t) -> Backbones.mobileNetV1(0.25, s, t);
+            case "SqueezeNet 1.1" -> Backbones::squeezeNet;
             default -> throw new IllegalArgumentException(label);
         };
     }
@@ -45,7 +47,8 @@ class KerasSummaryTest {
     @CsvSource(delimiter = ';', value = {
         "VGG16;false", "VGG16;true", "ResNet50;false", "ResNet50;true",
         "MobileNetV2 (alpha 1.0);false", "MobileNetV2 (alpha 1.0);true", "MobileNetV2 (alpha 0.5);false",
-        "MobileNetV2 (alpha 0.35);false", "MobileNetV2 (alpha 0.35);true", "EfficientNetB0;false", "EfficientNetB0;true"})
+        "MobileNetV2 (alpha 0.35);false", "MobileNetV2 (alpha 0.35);true", "EfficientNetB0;false", "EfficientNetB0;true",
+        "MobileNet (alpha 0.25);false", "MobileNet (alpha 0.25);true", "SqueezeNet 1.1;false", "SqueezeNet 1.1;true"})
     void parameterCountAndFeatureMapMatchKeras(String label, boolean top) {
         JsonObject k = summaries().getAsJsonObject(label);
         Backbone b = builder(label).apply(224, top);

@@ -1,0 +1,260 @@
+package org.leukolab.reports;
+
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.imencode;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_RGB2BGR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.leukolab.data.Dataset;
+import org.leukolab.data.DatasetCatalog;
+import org.leukolab.data.ImageIndex;
+import org.leukolab.data.ImageLoader;
+import org.leukolab.data.Interpolation;
+import org.leukolab.data.LoadedImages;
+import org.leukolab.evaluation.Experiment;
+import org.leukolab.evaluation.Outliers;
+import org.leukolab.models.Optimizer;
+import org.leukolab.models.backbones.Backbone;
+import org.leukolab.models.backbones.Backbones;
+import org.leukolab.models.backbones.FeatureCache;
+import org.leukolab.models.backbones.Head;
+import org.leukolab.models.backbones.ImageNetWeights;
+import org.leukolab.system.AtomicFiles;
+import org.leukolab.system.Profile;
+import org.leukolab.training.Batches;
+import org.leukolab.training.EarlyStopping;
+import org.leukolab.training.Network;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Report 003's protocol, shared by its notebooks: an 8-class set of 96x96 white-blood-cell images (a closed course
+ * challenge set; here the {@code pbc96-standin} built from PBC with the same counts and planted outliers), outliers
+ * found from the embeddings of a pretrained backbone and removed, an imbalanced train/validation split with a
+ * balanced test set, macro F1 as the metric, and frozen ImageNet backbones with one head.
+ *
+ * <p><b>What the report leaves open, and what we chose:</b> the size of the balanced test set (here 125 images per
+ * class, 1,000 in all: about 9% of the cleaned set; the smallest class keeps enough for training), the head's dropout
+ * (0.3), and the common training settings of its comparisons (Adam 0.001, batch 32, at most 20 epochs with early
+ * stopping on validation macro F1, patience 4, best weights restored).
+ *
+ * <p><b>Quick profile:</b> 60 images of each class (outliers included, as the classes hold them), a balanced test set of
+ * 10 per class.
+ */
+public final class Report003 {
+    public static final String ID = "report-003";
+    public static final long SEED = 3;
+    public static final int SIZE = 96;
+    public static final int BATCH = 32;
+    public static final int EPOCHS = 20;
+    public static final int TEST_PER_CLASS = 125;
+    public static final int QUICK_PER_CLASS = 60;
+    public static final int QUICK_TEST_PER_CLASS = 10;
+    /** The report's set: 13,759 images, of which 11,595 remained after its outliers were removed. */
+    public static final int REPORT_IMAGES = 13_759;
+    public static final int REPORT_CELLS = 11_595;
+    /** The id under which {@link #buildFromPbc} installs a set built from the full PBC download. */
+    public static final String BUILT_ID = "pbc96";
+    public static final String STANDIN_ID = "pbc96-standin";
+
+    private Report003() {}
+
+    /**
+     * The 96x96 set: one built from the full PBC download with {@link #buildFromPbc} if there is one, else the
+     * stand-in an offline mirror provides (labelled as such by its {@link Dataset#describe()}).
+     */
+    public static Dataset dataset() {
+        DatasetCatalog catalog = DatasetCatalog.standard();
+        return catalog.isInstalled(BUILT_ID) ? catalog.open(BUILT_ID) : catalog.open(STANDIN_ID);
+    }
+
+    /** The images (a per-class sample in the quick profile). */
+    public static ImageIndex index(Dataset d, Profile p) {
+        ImageIndex all = d.index();
+        return p.isQuick() ? all.stratifiedSample(QUICK_PER_CLASS, SEED) : all;
+    }
+
+    /** Decoded at 96x96 (the set's own size: nothing is resized). */
+    public static ImageLoader loader() {
+        return ImageLoader.builder().size(SIZE).interpolation(Interpolation.BICUBIC).build();
+    }
+
+    /**
+     * The backbone whose embeddings find the outliers: ResNet50 as in the report when its ImageNet file is installed,
+     * otherwise MobileNetV2 alpha 0.5 with its real ImageNet weights (a labelled substitute).
+     */
+    public static Backbone embedder() {
+        Backbone resnet = Backbones.resNet50(SIZE, false);
+        if (ImageNetWeights.find(resnet.weightFile()).isPresent()) {
+            return Backbones.withImageNetWeights(resnet);
+        }
+        return Backbones.imagenetOrRandom(Backbones.mobileNetV2(0.5, SIZE, false));
+    }
+
+    /** The outlier detector ({@link Outliers}) on the embedder's pooled features of {@code images}. */
+    public static Outliers.Result outliers(LoadedImages images, Backbone embedder) {
+        DataSet f = FeatureCache.pooledFeatures(embedder, images);
+        return Outliers.detect(f.getFeatures(), images.index());
+    }
+
+    /**
+     * The stand-in's list of planted outliers ({@code label/file}), used only to score the detector; empty for a set
+     * without one.
+     */
+    public static Set<String> plantedOutliers(Dataset d) {
+        Path f = d.dir().resolve("OUTLIERS.txt");
+        if (!Files.isRegularFile(f)) {
+            return Set.of();
+        }
+        try {
+            Set<String> s = new HashSet<>();
+            for (String line : Files.readAllLines(f)) {
+                if (!line.isBlank()) {
+                    s.add(line.trim());
+                }
+            }
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The report's split of the cleaned set: a balanced test set ({@value #TEST_PER_CLASS} images of every class;
+     * {@value #QUICK_TEST_PER_CLASS} in the quick profile), then the rest split 80/20 into training and validation,
+     * stratified, so both keep the set's imbalance.
+     */
+    public static ImageIndex.ThreeWaySplit split(ImageIndex cleaned, Profile p) {
+        ImageIndex.Holdout h = cleaned.balancedTestSplit(p.isQuick() ? QUICK_TEST_PER_CLASS : TEST_PER_CLASS, SEED);
+        ImageIndex.Split tv = h.rest().stratifiedSplit(0.8, SEED);
+        return new ImageIndex.ThreeWaySplit(tv.train(), tv.validation(), h.test());
+    }
+
+    /** The report's final head: global average pooling, Dense 128, ReLU, Dropout (0.3 here), Dense 8 softmax. */
+    public static Head head() {
+        return Head.globalAveragePooling().dense(128).dropout(0.3).softmax(8);
+    }
+
+    /**
+     * One frozen-backbone run under the report's common settings ({@link Report003} lists them): {@code backbone}'s
+     * pooled features of {@code images} (cached), the {@link #head} trained on {@code parts.train()} (with balanced
+     * class weights when {@code classWeights}), selected by validation macro F1, scored on validation and the
+     * balanced test set, recorded under {@code name}.
+     */
+    public static Experiment.Run trainHead(Experiment exp, String name, Backbone backbone, LoadedImages images,
+                                           ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights, Map<String, ?> extras) {
+        DataSet features = FeatureCache.pooledFeatures(backbone, images);
+        return trainOn(exp, name, features, images, parts, epochs, classWeights, extras);
+    }
+
+    /** {@link #trainHead} on features already computed (e.g. several backbones' features concatenated). */
+    public static Experiment.Run trainOn(Experiment exp, String name, DataSet features, LoadedImages images,
+                                         ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights, Map<String, ?> extras) {
+        var net = head().standalone(new long[] {features.getFeatures().size(1), 1, 1}, Optimizer.adam(1e-3), SEED);
+        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
+        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
+        facts.put("class_weights", classWeights);
+        return exp.run(name, Network.of(net), t -> {
+            t.epochs(epochs).batchSize(BATCH).seed(SEED).learningRate(1e-3)
+                    .callbacks(EarlyStopping.on("val_f1", 4, true));
+            return classWeights ? t.classWeights(w) : t;
+        }, Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
+                Batches.select(features, images, parts.test()), facts);
+    }
+
+    /**
+     * For users with the full PBC download: builds report 003's kind of set into {@code data/pbc96} — {@code cells}
+     * images chosen at random from each class in proportion (seeded; the report kept 11,595), each resized whole to
+     * 96x96 (bicubic) and stored as JPEG (quality 90), one folder per class, without planted outliers — and installs
+     * it so {@link #dataset()} picks it up. Written under a temporary name and renamed when complete.
+     */
+    public static Path buildFromPbc(Dataset pbc, int cells, long seed) {
+        if (pbc.isSample()) {
+            throw new IllegalArgumentException(pbc.id() + " is only a sample of PBC; building report 003's set needs the full "
+                    + "download: ./leukolab fetch pbc");
+        }
+        ImageIndex all = pbc.index();
+        Map<String, Integer> want = new java.util.LinkedHashMap<>();
+        for (String c : all.classes()) {
+            long have = all.records().stream().filter(r -> r.label().equals(c)).count();
+            want.put(c, (int) Math.round((double) have * cells / all.size()));
+        }
+        ImageIndex chosen = all.sample(want, seed);
+        LoadedImages images = ImageLoader.builder().size(SIZE).interpolation(Interpolation.BICUBIC).noCache().build().load(chosen);
+        Path dataDir = DatasetCatalog.standard().dataDir();
+        Path target = dataDir.resolve(BUILT_ID);
+        if (Files.exists(target)) {
+            throw new IllegalStateException(target + " exists already; move it away to build again");
+        }
+        Path tmp = dataDir.resolve("." + BUILT_ID + ".building-" + ProcessHandle.current().pid());
+        try {
+            for (int i = 0; i < images.size(); i++) {
+                var r = images.index().get(i);
+                Path f = tmp.resolve(r.label()).resolve(r.fileName().replaceAll("\\.[^.]+$", "") + ".jpg");
+                AtomicFiles.write(f, jpeg(images, i));
+            }
+            AtomicFiles.writeString(tmp.resolve(DatasetCatalog.INSTALL_MARKER), "{\"id\": \"" + BUILT_ID + "\", \"built_from\": \""
+                    + pbc.id() + "\", \"images\": " + images.size() + ", \"seed\": " + seed + "}\n");
+            AtomicFiles.move(tmp, target);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot build " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] jpeg(LoadedImages images, int i) {
+        byte[] rgb = images.pixels(i);
+        try (Mat m = new Mat(images.height(), images.width(), org.bytedeco.opencv.global.opencv_core.CV_8UC3);
+             Mat bgr = new Mat(); BytePointer buf = new BytePointer(); IntPointer params = new IntPointer(IMWRITE_JPEG_QUALITY, 90)) {
+            m.data().put(rgb);
+            cvtColor(m, bgr, COLOR_RGB2BGR);
+            if (!imencode(".jpg", bgr, buf, params)) {
+                throw new IllegalStateException("cannot encode " + images.index().get(i).path() + " as JPEG");
+            }
+            byte[] out = new byte[(int) buf.limit()];
+            buf.get(out);
+            return out;
+        }
+    }
+
+    /** A backbone of the extractor comparison, with what its weights are. */
+    public record Extractor(String name, Backbone backbone, String weights) {
+        public boolean pretrained() {
+            return backbone.pretrained();
+        }
+    }
+
+    /**
+     * Every backbone the library has, at 96x96, each with its ImageNet weights when the file is on this machine and
+     * a labelled random start otherwise: the extractor comparison's candidates (architectures the report used that
+     * the library lacks come in when it gains them).
+     */
+    public static List<Extractor> extractors() {
+        List<Backbone> all = List.of(Backbones.vgg16(SIZE, false), Backbones.resNet50(SIZE, false),
+                Backbones.efficientNetB0(SIZE, false), Backbones.mobileNetV2(1.0, SIZE, false), Backbones.mobileNetV2(0.5, SIZE, false),
+                Backbones.mobileNetV2(0.35, SIZE, false), Backbones.mobileNetV1(0.25, SIZE, false), Backbones.squeezeNet(SIZE, false));
+        return all.stream().map(Backbones::imagenetOrRandom).map(b -> new Extractor(b.architecture(), b,
+                b.pretrained() ? "ImageNet" : "random (no ImageNet file here)")).toList();
+    }
+
+    /** The nine extractors the report compared, in its order. */
+    public static List<String> reportExtractors() {
+        return List.of("VGG16", "ResNet50", "DenseNet121", "InceptionV3", "MobileNetV3Large", "EfficientNetB0", "EfficientNetV2S",
+                "EfficientNetV2M", "EfficientNetV2L");
+    }
+
+    /** Epochs to train (capped by {@code LEUKOLAB_MAX_EPOCHS}). */
+    public static int epochs(int wanted) {
+        return Profile.epochs(wanted);
+    }
+}
