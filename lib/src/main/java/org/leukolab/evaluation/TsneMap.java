@@ -9,7 +9,8 @@ import smile.projection.PCA;
  * A two-dimensional t-SNE map of embeddings, with Smile's implementation: the embeddings are first reduced to
  * {@code pcaDimensions} principal components (van der Maaten's advice, and what makes the exact t-SNE affordable),
  * then embedded with the given perplexity and iterations. Smile's t-SNE keeps the full n x n affinity matrix, so maps
- * are made of a few thousand images (the rows given), not of tens of thousands.
+ * are made of a few thousand images (the rows given), not of tens of thousands. Smile exaggerates the affinities for
+ * the first 250 iterations; fewer than about 500 iterations leave the map unsettled.
  *
  * @param rows        which images (rows of the embeddings) the map shows
  * @param coordinates {@code [rows.length][2]}

@@ -45,8 +45,8 @@ class BootstrapAndTsneTest {
             }
         }
         int[] rows = java.util.stream.IntStream.range(0, 60).toArray();
-        TsneMap a = TsneMap.of(x, rows, 5, 10, 300, 11);
-        TsneMap b = TsneMap.of(x, rows, 5, 10, 300, 11);
+        TsneMap a = TsneMap.of(x, rows, 5, 10, 500, 11);
+        TsneMap b = TsneMap.of(x, rows, 5, 10, 500, 11);
         assertArrayEquals(a.coordinates()[7], b.coordinates()[7], 1e-12);
         // the map keeps neighbourhoods: each point's nearest neighbour on the map is from its own cluster
         int sameCluster = 0;
