@@ -111,6 +111,119 @@ public final class Montage {
     }
 
     /**
+     * The same images through several batch transforms, one row per transform (the first row the images as they are),
+     * each image captioned with its label after the transform (the two largest label weights when labels are mixed).
+     * The transforms must work on pixel values 0..255 (augmentations before the backbone's preprocessing).
+     */
+    public static Figure augmented(String title, LoadedImages images, int[] positions,
+                                   java.util.Map<String, org.leukolab.augmentation.BatchTransform> transforms, long seed, int tile) {
+        LoadedImages few = images.subset(positions);
+        org.nd4j.linalg.api.ndarray.INDArray x = few.features();
+        org.nd4j.linalg.api.ndarray.INDArray y = few.labelsOneHot();
+        List<BufferedImage> imgs = new ArrayList<>();
+        List<String> caps = new ArrayList<>();
+        java.util.Map<String, org.leukolab.augmentation.BatchTransform> rows = new java.util.LinkedHashMap<>();
+        rows.put("original", org.leukolab.augmentation.BatchTransform.identity());
+        rows.putAll(transforms);
+        for (var e : rows.entrySet()) {
+            var d = e.getValue().apply(x, y, new Random(seed));
+            for (int i = 0; i < positions.length; i++) {
+                imgs.add(toImage(d.getFeatures().slice(i)));
+                caps.add(e.getKey() + ": " + labelText(d.getLabels().getRow(i).toDoubleVector(), few.classes()));
+            }
+        }
+        return grid(title, imgs, caps, positions.length, tile);
+    }
+
+    private static String labelText(double[] y, List<String> classes) {
+        int a = 0;
+        for (int c = 1; c < y.length; c++) {
+            if (y[c] > y[a]) {
+                a = c;
+            }
+        }
+        if (y[a] > 0.999) {
+            return classes.get(a);
+        }
+        int b = a == 0 ? 1 : 0;
+        for (int c = 0; c < y.length; c++) {
+            if (c != a && y[c] > y[b]) {
+                b = c;
+            }
+        }
+        return String.format(java.util.Locale.ROOT, "%.2f %s %.2f %s", y[a], classes.get(a).substring(0, Math.min(4, classes.get(a).length())),
+                y[b], classes.get(b).substring(0, Math.min(4, classes.get(b).length())));
+    }
+
+    /** An NCHW image (values 0..255) as a picture. */
+    private static BufferedImage toImage(org.nd4j.linalg.api.ndarray.INDArray chw) {
+        int h = (int) chw.size(1);
+        int w = (int) chw.size(2);
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        float[] v = chw.dup('c').data().asFloat();
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int r = clip8(v[y * w + x]);
+                int g = clip8(v[h * w + y * w + x]);
+                int b = clip8(v[2 * h * w + y * w + x]);
+                out.setRGB(x, y, r << 16 | g << 8 | b);
+            }
+        }
+        return out;
+    }
+
+    private static int clip8(float v) {
+        return Math.max(0, Math.min(255, Math.round(v)));
+    }
+
+    /**
+     * Grad-CAM maps over their images: for each position, the image beside the same image with its map laid over it
+     * (a blue-to-red colour scale, half transparent), captioned.
+     */
+    public static Figure gradCam(String title, LoadedImages images, int[] positions, double[][][] maps, List<String> captions,
+                                 int tile) {
+        List<BufferedImage> imgs = new ArrayList<>();
+        List<String> caps = new ArrayList<>();
+        for (int k = 0; k < positions.length; k++) {
+            BufferedImage img = images.image(positions[k]);
+            imgs.add(img);
+            caps.add(k < captions.size() ? captions.get(k) : "");
+            imgs.add(overlay(img, maps[k]));
+            caps.add("Grad-CAM");
+        }
+        return grid(title, imgs, caps, Math.min(8, 2 * positions.length), tile);
+    }
+
+    /** The image with a heat map (values 0..1, the image's size) blended over it. */
+    public static BufferedImage overlay(BufferedImage img, double[][] map) {
+        int h = img.getHeight();
+        int w = img.getWidth();
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int rgb = img.getRGB(x, y);
+                double v = map[Math.min(map.length - 1, y * map.length / h)][Math.min(map[0].length - 1, x * map[0].length / w)];
+                int[] heat = jet(v);
+                double a = 0.5;
+                int r = (int) ((1 - a) * ((rgb >> 16) & 0xFF) + a * heat[0]);
+                int g = (int) ((1 - a) * ((rgb >> 8) & 0xFF) + a * heat[1]);
+                int b = (int) ((1 - a) * (rgb & 0xFF) + a * heat[2]);
+                out.setRGB(x, y, r << 16 | g << 8 | b);
+            }
+        }
+        return out;
+    }
+
+    /** The "jet" colour scale: blue (0) through cyan, yellow, to red (1). */
+    private static int[] jet(double v) {
+        double t = Math.max(0, Math.min(1, v));
+        double r = Math.max(0, Math.min(1, 1.5 - Math.abs(4 * t - 3)));
+        double g = Math.max(0, Math.min(1, 1.5 - Math.abs(4 * t - 2)));
+        double b = Math.max(0, Math.min(1, 1.5 - Math.abs(4 * t - 1)));
+        return new int[] {(int) (255 * r), (int) (255 * g), (int) (255 * b)};
+    }
+
+    /**
      * The {@code count} most similar pairs of a near-duplicate search (an image of {@code a} beside its nearest
      * image in {@code b}), captioned with class, file and similarity: what a leakage audit looks at.
      */

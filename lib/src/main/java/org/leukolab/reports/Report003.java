@@ -173,6 +173,37 @@ public final class Report003 {
     }
 
     /**
+     * Training through a classifier graph (a backbone and the head, some or all of the backbone frozen), the way
+     * augmentation and fine-tuning need it: every training batch is made from the images, passed through
+     * {@code augmentation} (on pixel values; null for none) and then the backbone's preprocessing; validation and test
+     * are only preprocessed. Class weights, selection by validation macro F1 (patience 4, best weights restored), Adam at
+     * {@code learningRate}, batch 32; recorded under {@code name}.
+     */
+    public static Experiment.Run trainClassifier(Experiment exp, String name, org.deeplearning4j.nn.graph.ComputationGraph model,
+                                                 Backbone backbone, LoadedImages images, ImageIndex.ThreeWaySplit parts,
+                                                 org.leukolab.augmentation.BatchTransform augmentation, int epochs, double learningRate,
+                                                 Map<String, ?> extras) {
+        var pre = org.leukolab.augmentation.Augmentations.preprocessing(backbone.preprocessing());
+        var transform = augmentation == null ? pre : augmentation.then(pre);
+        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
+        LoadedImages train = images.subset(images.positionsOf(parts.train()));
+        LoadedImages val = images.subset(images.positionsOf(parts.validation()));
+        LoadedImages test = images.subset(images.positionsOf(parts.test()));
+        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
+        facts.put("augmentation", augmentation == null ? "none" : augmentation.id());
+        facts.put("learning_rate", learningRate);
+        return exp.run(name, Network.of(model), t -> t.epochs(epochs).batchSize(BATCH).seed(SEED).learningRate(learningRate)
+                        .classWeights(w).transform(transform).callbacks(EarlyStopping.on("val_f1", 4, true)),
+                org.leukolab.training.ImageBatches.of(train), org.leukolab.training.ImageBatches.of(val).preprocessed(backbone.preprocessing()),
+                org.leukolab.training.ImageBatches.of(test).preprocessed(backbone.preprocessing()), facts);
+    }
+
+    /** The last convolution block's output of a backbone: where Grad-CAM looks (e.g. MobileNetV2's {@code out_relu}). */
+    public static String gradCamLayer(Backbone b) {
+        return b.featureLayer();
+    }
+
+    /**
      * For users with the full PBC download: builds report 003's kind of set into {@code data/pbc96} — {@code cells}
      * images chosen at random from each class in proportion (seeded; the report kept 11,595), each resized whole to
      * 96x96 (bicubic) and stored as JPEG (quality 90), one folder per class, without planted outliers — and installs

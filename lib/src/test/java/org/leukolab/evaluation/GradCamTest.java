@@ -1,0 +1,91 @@
+package org.leukolab.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * A network whose answer is known: channel 0 of "conv" sees red, channel 1 sees green; class 0's score is the mean of
+ * channel 0, class 1's of channel 1. On an image with a red square top-left and a green square bottom-right, the map
+ * of class 0 must lie on the red square and that of class 1 on the green one. Batch normalisation and dropout sit in
+ * between, so the maps also show they are taken with inference behaviour (and are the same every time).
+ */
+class GradCamTest {
+    static ComputationGraph network() {
+        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1).updater(new Sgd(0.1)).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(16, 16, 3))
+                .addLayer("conv", new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.RELU).build(), "in")
+                .addLayer("bn", new BatchNormalization.Builder().eps(1e-5).build(), "conv")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn")
+                .addLayer("drop", new DropoutLayer.Builder(0.5).build(), "gap")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2).activation(Activation.SOFTMAX).build(), "drop")
+                .setOutputs("out").build());
+        g.init();
+        INDArray w = Nd4j.zeros(DataType.FLOAT, 2, 3, 1, 1); // [out, in, kh, kw]
+        w.putScalar(new long[] {0, 0, 0, 0}, 1.0); // channel 0 <- red
+        w.putScalar(new long[] {1, 1, 0, 0}, 1.0); // channel 1 <- green
+        g.getLayer("conv").setParam("W", w);
+        g.getLayer("conv").setParam("b", Nd4j.zeros(DataType.FLOAT, 1, 2));
+        g.getLayer("out").setParam("W", Nd4j.eye(2).castTo(DataType.FLOAT));
+        g.getLayer("out").setParam("b", Nd4j.zeros(DataType.FLOAT, 1, 2));
+        return g;
+    }
+
+    static INDArray image() {
+        INDArray x = Nd4j.zeros(DataType.FLOAT, 1, 3, 16, 16);
+        for (int y = 0; y < 6; y++) {
+            for (int q = 0; q < 6; q++) {
+                x.putScalar(new long[] {0, 0, y, q}, 1.0);            // red, top-left
+                x.putScalar(new long[] {0, 1, 10 + y, 10 + q}, 1.0);  // green, bottom-right
+            }
+        }
+        return x;
+    }
+
+    static double massIn(double[][] map, int top, int left, int size) {
+        double in = 0;
+        double all = 0;
+        for (int y = 0; y < map.length; y++) {
+            for (int x = 0; x < map[0].length; x++) {
+                all += map[y][x];
+                if (y >= top && y < top + size && x >= left && x < left + size) {
+                    in += map[y][x];
+                }
+            }
+        }
+        return in / all;
+    }
+
+    @Test
+    void eachClassLightsUpItsOwnRegion() {
+        ComputationGraph g = network();
+        GradCam cam = GradCam.of(g, "conv");
+        INDArray x = image();
+        double[][] red = cam.maps(x, new int[] {0})[0];
+        double[][] green = cam.maps(x, new int[] {1})[0];
+        assertTrue(massIn(red, 0, 0, 6) > 0.99, "class 0's map on the red square: " + massIn(red, 0, 0, 6));
+        assertTrue(massIn(green, 10, 10, 6) > 0.99, "class 1's map on the green square: " + massIn(green, 10, 10, 6));
+        assertArrayEquals(red[2], cam.maps(x, new int[] {0})[0][2], 0.0, "no dropout: the same map every time");
+        // a batch gives each image its own map
+        INDArray two = Nd4j.concat(0, x, x);
+        double[][][] both = cam.maps(two, new int[] {0, 1});
+        assertArrayEquals(red[2], both[0][2], 1e-9);
+        assertArrayEquals(green[12], both[1][12], 1e-9);
+    }
+}
