@@ -34,6 +34,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -122,18 +123,25 @@ class ChecksumBook:
         self.path = path
         self.entries = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
-    def check_or_record(self, key: str, sha256: str) -> str:
+    def check(self, key: str, sha256: str) -> str:
+        """Compares with the recorded checksum; a first download is only noted (see record)."""
         known = self.entries.get(key)
         if known is None:
-            self.entries[key] = sha256
-            write_json_atomic(self.path, self.entries)
-            return "recorded (first download; no published checksum)"
+            return "new (first download; no published checksum): recorded once it unpacks with the expected layout"
         if known != sha256:
             raise FetchError(
                 f"{key}: SHA-256 {sha256} differs from the one recorded at its first download ({known}) "
                 f"in {self.path}. The file changed at the source or was corrupted in transit. "
                 f"If the source really published a new version, delete that entry and fetch again.")
         return "matches the checksum recorded at first download"
+
+    def record(self, key: str, sha256: str) -> bool:
+        """Records a first download's checksum; called only for an archive that proved good. True if recorded."""
+        if key in self.entries:
+            return False
+        self.entries[key] = sha256
+        write_json_atomic(self.path, self.entries)
+        return True
 
 
 def verify_published(path: Path, checksum: dict) -> str:
@@ -303,6 +311,14 @@ def check_counts(ds_id: str, spec: dict, counts: dict) -> list[str]:
     return notes
 
 
+def counts_match(spec: dict, counts: dict) -> bool:
+    """Every split has its official image count (give or take the registry's known non-image files)."""
+    if spec.get("layout") in ("npz", "file"):
+        return True
+    slack = len(spec.get("known_bad_files") or [])
+    return all(abs(counts.get(split, 0) - want) <= slack for split, want in (spec.get("expected_images") or {}).items())
+
+
 # --------------------------------------------------------------------------- install
 
 def copy_tree(src: Path, dst: Path) -> None:
@@ -327,6 +343,9 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
                          f"install was interrupted before it completed. Move it away (or delete it) and fetch again.")
 
     src = spec["source"]
+    downloaded = None  # set when the archive is this script's own download (deleted if it proves bad)
+    unrecorded = None  # (name, sha256) of a first download, recorded only once it installs
+    counts = None
     record = {"id": ds_id, "title": spec["title"], "citation": spec["citation"],
               "installed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     stage = Path(tempfile.mkdtemp(prefix=f".tmp-{ds_id}-", dir=dest_root))
@@ -354,30 +373,44 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
             else:
                 file = dest_root / ".downloads" / src["file"]
                 desc = f"download {src['url']}"
+                downloaded = file  # ours to delete when it proves bad, so the next run downloads it again
                 if not file.is_file():
                     log(f"{ds_id}: downloading {src['url']}")
                     download(src["url"], file, src["kind"], spec["homepage"])
-            if src.get("checksum"):
-                check = verify_published(file, src["checksum"])
-                sha = file_digest(file)
-            else:
-                sha = file_digest(file)
-                check = book.check_or_record(src.get("file", file.name), sha)
-            log(f"{ds_id}: {file.name} {check}")
-            record.update(source_desc=desc, archive_sha256=sha)
-            if zipfile.is_zipfile(file):
-                extracted = Path(tempfile.mkdtemp(prefix=f".unzip-{ds_id}-", dir=dest_root))
-                try:
-                    safe_extract(file, extracted)
-                    apply_install_rules(spec["install"], extracted, stage)
-                finally:
-                    shutil.rmtree(extracted, ignore_errors=True)
-            elif spec.get("layout") in ("npz", "file"):
-                shutil.copyfile(file, stage / spec["install"][0]["to"])
-            else:
-                raise FetchError(f"{file}: not a zip archive; delete it and fetch again.")
-        counts = count_images(stage, spec)
-        notes = check_counts(ds_id, spec, counts)
+            try:
+                if src.get("checksum"):
+                    check = verify_published(file, src["checksum"])
+                    sha = file_digest(file)
+                else:
+                    sha = file_digest(file)
+                    check = book.check(src.get("file", file.name), sha)
+                    unrecorded = (src.get("file", file.name), sha)
+                log(f"{ds_id}: {file.name} {check}")
+                record.update(source_desc=desc, archive_sha256=sha)
+                if zipfile.is_zipfile(file):
+                    extracted = Path(tempfile.mkdtemp(prefix=f".unzip-{ds_id}-", dir=dest_root))
+                    try:
+                        safe_extract(file, extracted)
+                        apply_install_rules(spec["install"], extracted, stage)
+                    finally:
+                        shutil.rmtree(extracted, ignore_errors=True)
+                elif spec.get("layout") in ("npz", "file"):
+                    shutil.copyfile(file, stage / spec["install"][0]["to"])
+                else:
+                    raise FetchError(f"{file}: not a zip archive (a login page or an error saved as a file?).")
+                counts = count_images(stage, spec)
+                notes = check_counts(ds_id, spec, counts)
+            except FetchError as e:
+                if downloaded is not None:
+                    with contextlib.suppress(OSError):
+                        downloaded.unlink()
+                    raise FetchError(f"{e} The downloaded file {downloaded} was deleted: the next "
+                                     f"'{FETCH_CMD} {ds_id}' downloads it again.") from None
+                raise FetchError(f"{e} Nothing was installed; {file} was left as it is (not downloaded by "
+                                 f"this script); replace it with a good copy and run again.") from None
+        if counts is None:  # copied from a mirror folder
+            counts = count_images(stage, spec)
+            notes = check_counts(ds_id, spec, counts)
         record.update(image_counts=counts, notes=notes, checksum_check=check)
         write_json_atomic(stage / MARKER, record)
         if dest.exists():
@@ -387,6 +420,13 @@ def install(ds_id: str, spec: dict, dest_root: Path, mirror: Path | None, archiv
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(stage, dest)
+        if unrecorded is not None:
+            if not counts_match(spec, counts):
+                log(f"{ds_id}: checksum of {unrecorded[0]} NOT recorded in {book.path}: its image counts differ from "
+                    f"the official ones, so it is not trusted as the reference for later downloads")
+            elif book.record(*unrecorded):
+                log(f"{ds_id}: checksum of {unrecorded[0]} recorded in {book.path} (first download; it unpacked with "
+                    f"the expected layout and image counts)")
         for n in notes:
             log(f"  note: {n}")
         total = sum(counts.values())
@@ -431,15 +471,31 @@ def locked(dest_root: Path):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="fetch", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("datasets", nargs="*")
-    ap.add_argument("--mirror", default=os.environ.get("LEUKOLAB_MIRROR") or None)
-    ap.add_argument("--data-dir")
-    ap.add_argument("--archive")
-    ap.add_argument("--force", action="store_true")
-    ap.add_argument("--verify", action="store_true")
-    ap.add_argument("--list", action="store_true")
+    ap = argparse.ArgumentParser(prog="./leukolab fetch", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=textwrap.fill(
+                                     "Kaggle datasets (blood-cells, raabin-wbc) need an API token: create one on kaggle.com "
+                                     "(Settings > API) and save it as ~/.kaggle/kaggle.json, or set KAGGLE_USERNAME and "
+                                     "KAGGLE_KEY; accept each dataset's terms on its page.", 100) + "\n\n" + textwrap.fill(
+                                     "A download that proves bad (checksum, not an archive, wrong layout) is deleted, so the "
+                                     "next run fetches it again. A first download's checksum (for sources that publish none) "
+                                     "is recorded in <data>/checksums.json only after it installed with the official image "
+                                     "counts.", 100))
+    ap.add_argument("datasets", nargs="*", metavar="DATASET",
+                    help="dataset ids from data-scripts/datasets.json (see --list); none: the default set")
+    ap.add_argument("--mirror", default=os.environ.get("LEUKOLAB_MIRROR") or None, metavar="DIR",
+                    help="take datasets from a local folder instead of the network: DIR/<dataset-id>/ unpacked, or "
+                         "the original archive DIR/<file name> (env LEUKOLAB_MIRROR)")
+    ap.add_argument("--data-dir", metavar="DIR",
+                    help="where datasets are installed (env LEUKOLAB_DATA; default <repo>/data)")
+    ap.add_argument("--archive", metavar="FILE",
+                    help="install the one DATASET named from an archive you downloaded by hand (e.g. from Kaggle's "
+                         "page); the file is checked, never changed or deleted")
+    ap.add_argument("--force", action="store_true",
+                    help="reinstall even if installed; the old copy is replaced only after the new one is complete")
+    ap.add_argument("--verify", action="store_true",
+                    help="re-check installed datasets against what was recorded at install time (nothing is fetched)")
+    ap.add_argument("--list", action="store_true", help="list the datasets, installed or not, with their sources")
     ap.add_argument("--registry", default=str(REGISTRY), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 

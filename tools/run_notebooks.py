@@ -11,8 +11,10 @@ the error; the remaining notebooks still run, and the exit status is 1 if any fa
 Outputs:
   build/notebooks/<name>.ipynb   executed notebook (also when it failed, up to the failing cell)
   build/html/<name>.html         the same as HTML
-  build/index.html               the report: one line per notebook with status, time, profile, machine
-  build/run-summary.json         the same in JSON
+  build/index.html               the reviewer's page: every published number beside its reproductions (this
+                                 run's build/results/ and the committed results/), then one line per notebook
+                                 with status, time, profile, machine (notebooks run earlier keep their line)
+  build/run-summary.json         the notebook lines in JSON
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def write_nb(nb, dest: Path) -> None:
 
 def run_one(path: Path, out_dir: Path, timeout: int) -> dict:
     nb = nbformat.read(str(path), as_version=4)
+    os.environ["LEUKOLAB_NOTEBOOK"] = path.stem  # recorded with every result the notebook saves (RunInfo)
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, startup_timeout=180,
                             resources={"metadata": {"path": str(path.parent)}}, allow_errors=False,
                             record_timing=True)
@@ -122,28 +125,75 @@ def run_one(path: Path, out_dir: Path, timeout: int) -> dict:
     except Exception as e:  # an HTML problem must not hide the notebook's own result
         message += f"\n(HTML export failed: {e})"
     return {"notebook": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
-            "status": status, "seconds": round(seconds, 1), "message": message}
+            "status": status, "seconds": round(seconds, 1), "message": message,
+            "profile": os.environ.get("LEUKOLAB_PROFILE", ""), "commit": git_commit(),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def merged(results: list[dict], out_dir: Path) -> list[dict]:
+    """This run's notebook lines, plus the earlier lines of notebooks not run this time (they keep their own date)."""
+    summary = out_dir / "run-summary.json"
+    earlier = []
+    if summary.is_file():
+        try:
+            earlier = json.loads(summary.read_text()).get("results", [])
+        except (OSError, ValueError):
+            earlier = []
+    now = {r["notebook"] for r in results}
+    keep = [r for r in earlier if r.get("notebook") not in now and (ROOT / r.get("notebook", "")).is_file()]
+    return sorted(keep + results, key=lambda r: r["notebook"])
+
+
+def reviewer_section(out_dir: Path) -> str:
+    """The reviewer's table (tools/reviewer.py); an explicit error line if it cannot be made."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import reviewer
+        rs = reviewer.rows()
+        table = reviewer.html_table(rs, out_dir)
+        missing = sum(1 for r in rs if r.get("source") == "not run")
+        return (f"<h2>Published numbers and their reproductions</h2>"
+                f"<p>One row per published number and source: <b>this run</b> (<code>build/results/</code>) or a "
+                f"<b>committed full run</b> (<code>results/</code>). Numbers in percent; intervals are 95% percentile "
+                f"bootstrap intervals over the test images. Data says whether a number was computed on the full data, a "
+                f"<b>sample</b> or a <b>stand-in</b>; weights say whether a backbone was pretrained, a substitute or random. "
+                f"{missing} published numbers have no reproduction yet (\"not run\").</p>{table}")
+    except Exception as e:  # the notebook lines below must still be written
+        print(f"warning: the reviewer table could not be made: {e}", file=sys.stderr)
+        return f"<h2>Published numbers and their reproductions</h2><p class='error'>Not available: {html.escape(str(e))}</p>"
 
 
 def write_report(results: list[dict], out_dir: Path, profile: str) -> None:
     meta = {"profile": profile, "commit": git_commit(), "machine": machine(),
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version()}
-    (out_dir / "run-summary.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    lines = merged(results, out_dir)
+    tmp = out_dir / "run-summary.json.tmp"
+    tmp.write_text(json.dumps({"meta": meta, "results": lines}, indent=2))
+    os.replace(tmp, out_dir / "run-summary.json")
     rows = "\n".join(
         f"<tr><td><a href='html/{Path(r['notebook']).stem}.html'>{html.escape(r['notebook'])}</a></td>"
-        f"<td style='color:{'green' if r['status'] == 'passed' else 'red'}'>{r['status']}</td>"
+        f"<td class='{'passed' if r['status'] == 'passed' else 'failed'}'>{r['status']}</td>"
         f"<td style='text-align:right'>{r['seconds']:.0f} s</td>"
+        f"<td>{html.escape(r.get('profile', profile))}</td><td>{html.escape(r.get('date', meta['date'])[:16].replace('T', ' '))}</td>"
         f"<td><pre style='white-space:pre-wrap;margin:0'>{html.escape(r['message'][:3000])}</pre></td></tr>"
-        for r in results)
-    page = f"""<!doctype html><html><head><meta charset='utf-8'><title>leukolab notebooks</title>
-<style>body{{font-family:sans-serif;margin:2em}} td,th{{border-bottom:1px solid #ddd;padding:4px 8px;vertical-align:top}}</style>
-</head><body><h1>leukolab: executed notebooks</h1>
-<p>Profile <b>{html.escape(profile)}</b> &middot; commit {html.escape(meta['commit'])} &middot;
+        for r in lines)
+    page = f"""<!doctype html><html><head><meta charset='utf-8'><title>leukolab: published and reproduced</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:90%}}
+td,th{{border-bottom:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}}
+tr.missing td{{color:#888}} tr.committed td:nth-child(11){{font-weight:bold}} .passed{{color:green}} .failed,.error{{color:red}}
+#reviewer td:nth-child(3){{min-width:16em}} #reviewer td:nth-child(10){{max-width:18em}} #reviewer td:nth-child(14){{white-space:nowrap}}
+tr.group th{{background:#eef;padding-top:1em;font-size:110%}}</style>
+</head><body><h1>leukolab: published and reproduced</h1>
+<p>Page written after the profile <b>{html.escape(profile)}</b> run &middot; commit {html.escape(meta['commit'])} &middot;
 {html.escape(meta['machine'])} &middot; {html.escape(meta['date'])}</p>
-<table><tr><th>notebook</th><th>status</th><th>time</th><th>message</th></tr>
+{reviewer_section(out_dir)}
+<h2>Executed notebooks</h2>
+<table id='notebooks'><tr><th>notebook</th><th>status</th><th>time</th><th>profile</th><th>date (UTC)</th><th>message</th></tr>
 {rows}</table></body></html>"""
-    (out_dir / "index.html").write_text(page, encoding="utf-8")
+    tmp = out_dir / "index.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out_dir / "index.html")
 
 
 def main(argv=None) -> int:

@@ -365,3 +365,64 @@ def test_real_registry_is_consistent():
             assert reg["datasets"][spec["sample"]]["sample_of"] == ds_id
         if spec["source"]["kind"] in ("http", "kaggle"):
             assert spec["source"]["url"].startswith("https://"), ds_id
+
+
+# ------------------------------------------------------------------ bad downloads and first-download checksums
+
+def test_a_bad_download_is_deleted_and_fetched_again(tmp_path, server, capsys):
+    """A corrupt archive in data/.downloads must not make the same failure repeat forever."""
+    good = cells_zip()
+    url = server.put("/cells.zip", good[: len(good) // 2])  # a truncated archive, served whole (no length error)
+    reg = registry(tmp_path, url)
+    data = tmp_path / "data"
+    assert run(reg, data, "cells") == 1
+    err = capsys.readouterr().err
+    assert "not a zip archive" in err and "was deleted" in err
+    assert not (data / ".downloads" / "cells.zip").exists(), "the bad download is not kept"
+    assert "cells.zip" not in json.loads((data / "checksums.json").read_text() if (data / "checksums.json").exists() else "{}"), \
+        "a bad archive's checksum is never recorded"
+    server.put("/cells.zip", good)
+    assert run(reg, data, "cells") == 0, "the next run downloads again and installs"
+    assert server.hits.count("/cells.zip") == 2
+    assert json.loads((data / "checksums.json").read_text())["cells.zip"] == hashlib.sha256(good).hexdigest()
+
+
+def test_a_download_with_the_wrong_layout_is_deleted_and_not_recorded(tmp_path, server, capsys):
+    wrong = zip_bytes({"something/else/x.jpeg": JPEG})
+    reg = registry(tmp_path, server.put("/cells.zip", wrong))
+    data = tmp_path / "data"
+    assert run(reg, data, "cells") == 1
+    err = capsys.readouterr().err
+    assert "layout is not the one expected" in err and "downloads it again" in err
+    assert not (data / ".downloads" / "cells.zip").exists()
+    assert not (data / "checksums.json").exists() or "cells.zip" not in json.loads((data / "checksums.json").read_text())
+    assert leftovers(data) == []
+
+
+def test_a_half_archive_by_hand_records_nothing_and_the_good_one_then_installs(tmp_path, capsys):
+    """fetch --archive half.zip: refused, no checksum recorded, the user's file left alone; then the real one works."""
+    reg = registry(tmp_path, "http://127.0.0.1:9/never-used.zip")
+    data = tmp_path / "data"
+    good = cells_zip()
+    half = tmp_path / "half.zip"
+    half.write_bytes(good[: len(good) // 2])
+    assert run(reg, data, "--archive", str(half), "cells") == 1
+    err = capsys.readouterr().err
+    assert "not a zip archive" in err and "left as it is" in err
+    assert half.exists(), "a file the user gave is never deleted"
+    assert not (data / "checksums.json").exists() or "cells.zip" not in json.loads((data / "checksums.json").read_text())
+    full = tmp_path / "cells.zip"
+    full.write_bytes(good)
+    assert run(reg, data, "--archive", str(full), "cells") == 0
+    assert json.loads((data / "checksums.json").read_text())["cells.zip"] == hashlib.sha256(good).hexdigest()
+
+
+def test_an_archive_with_missing_images_is_installed_with_a_note_but_not_trusted(tmp_path, server, capsys):
+    partial = zip_bytes({f"dataset2-master/images/{s}/EOS/{i}.jpeg": JPEG for s in ("TRAIN", "TEST") for i in range(3)}
+                        | {"dataset-master/labels.csv": "x"})
+    reg = registry(tmp_path, server.put("/cells.zip", partial))
+    data = tmp_path / "data"
+    assert run(reg, data, "cells") == 0
+    err = capsys.readouterr().err
+    assert "the official count is 4" in err and "NOT recorded" in err
+    assert not (data / "checksums.json").exists() or "cells.zip" not in json.loads((data / "checksums.json").read_text())

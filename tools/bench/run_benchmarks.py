@@ -4,7 +4,10 @@ two custom CNNs, and leukolab's data pipeline against an OpenCV-Python loop, on 
 same thread count. Prints a table; the full mode also rewrites the generated block of BENCHMARKS.md.
 
     ./leukolab bench            # full: the reports' sizes, batch 32; writes BENCHMARKS.md (about 10 minutes on 2 cores)
-    ./leukolab bench --quick    # seconds: tiny sizes, a few steps; checks that every part runs (CI)
+    ./leukolab bench --quick    # seconds: tiny sizes, a few steps; checks that every part runs
+    python tools/bench/run_benchmarks.py --quick --dl4j-only
+                                # the leukolab side only, without PyTorch or OpenCV-Python installed
+                                # (what ./leukolab test runs: the references' 5 GB are not needed for testing)
 
 Each part runs in its own process (a JVM for DL4J, a Python process for PyTorch), one after the other,
 so they never compete for the cores. Nothing here asserts a speed: machines are noisy.
@@ -67,7 +70,10 @@ def java_version(java):
     return (r.stderr or r.stdout).splitlines()[0] if (r.stderr or r.stdout) else "?"
 
 
-def run(quick, threads, java, dataset):
+SKIPPED = {"skipped": "not installed; ./leukolab bench installs the references (PyTorch, OpenCV-Python)"}
+
+
+def run(quick, threads, java, dataset, dl4j_only=False):
     cfg = QUICK if quick else FULL
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     rows = []
@@ -75,6 +81,10 @@ def run(quick, threads, java, dataset):
         common = [f"model={model}", f"size={size}", f"batch={batch}", f"warmup={cfg['warmup']}", f"steps={cfg['steps']}"]
         print(f"  {model} {size}x{size} batch {batch}: DL4J ...", flush=True)
         dl4j = sh(java_cmd("org.leukolab.bench.CnnBenchmark", common, java), env)
+        if dl4j_only:
+            print(f"  {model} {size}x{size} batch {batch}: PyTorch reference skipped ({SKIPPED['skipped']})", flush=True)
+            rows.append((dl4j, SKIPPED))
+            continue
         print(f"  {model} {size}x{size} batch {batch}: PyTorch ...", flush=True)
         torch = sh([sys.executable, str(ROOT / "tools/bench/torch_cnns.py"), *common, f"threads={threads}"], env)
         if dl4j["params"] != torch["params"]:
@@ -87,6 +97,9 @@ def run(quick, threads, java, dataset):
     pargs = [f"folder={folder}", f"limit={cfg['limit']}"]
     print("  data pipeline: leukolab ...", flush=True)
     pj = sh(java_cmd("org.leukolab.bench.PipelineBenchmark", [*pargs, f"threads={threads}"], java), env)
+    if dl4j_only:
+        print(f"  data pipeline: OpenCV-Python reference skipped ({SKIPPED['skipped']})", flush=True)
+        return rows, (pj, SKIPPED)
     print("  data pipeline: OpenCV-Python ...", flush=True)
     pp = sh([sys.executable, str(ROOT / "tools/bench/pipeline_opencv.py"), *pargs], env)
     return rows, (pj, pp)
@@ -96,10 +109,18 @@ def table(rows, pipeline):
     out = ["| network | input, batch | DL4J train img/s | PyTorch train img/s | ratio | DL4J infer img/s | PyTorch infer img/s | ratio | DL4J peak heap / RSS MB | DL4J layers on oneDNN |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for d, t in rows:
+        if "skipped" in t:
+            out.append(f"| {d['model']} custom CNN | {d['size']}x{d['size']}, {d['batch']} | {d['train_img_s']:.1f} | skipped | | "
+                       f"{d['infer_img_s']:.1f} | skipped | | {d['peak_heap_mb']:.0f} / {d['peak_rss_mb']:.0f} | {d.get('onednn_layers', 0)} |")
+            continue
         out.append(f"| {d['model']} custom CNN | {d['size']}x{d['size']}, {d['batch']} | {d['train_img_s']:.1f} | {t['train_img_s']:.1f} | "
                    f"{d['train_img_s'] / t['train_img_s']:.2f} | {d['infer_img_s']:.1f} | {t['infer_img_s']:.1f} | "
                    f"{d['infer_img_s'] / t['infer_img_s']:.2f} | {d['peak_heap_mb']:.0f} / {d['peak_rss_mb']:.0f} | {d.get('onednn_layers', 0)} |")
     pj, pp = pipeline
+    if "skipped" in pp:
+        out += ["", f"data pipeline: leukolab {pj['images']} images at {pj['img_s']:.1f} img/s ({pj['threads']} threads); "
+                f"OpenCV-Python reference skipped ({pp['skipped']})"]
+        return "\n".join(out)
     out += ["", "| data pipeline (decode + report 002's contour crop + resize 128) | images | leukolab img/s | OpenCV-Python img/s | ratio |",
             "|---|---:|---:|---:|---:|",
             f"| blood-cells TRAIN | {pj['images']} | {pj['img_s']:.1f} ({pj['threads']} threads) | {pp['img_s']:.1f} ({pp['threads']}) | {pj['img_s'] / pp['img_s']:.2f} |"]
@@ -113,15 +134,20 @@ def main():
     ap.add_argument("--java", default=os.environ.get("LEUKOLAB_JAVA", "java"))
     ap.add_argument("--data", default=os.environ.get("LEUKOLAB_DATA", str(ROOT / "data")), help="folder holding blood-cells/")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="results file (full mode)")
+    ap.add_argument("--dl4j-only", action="store_true",
+                    help="only the leukolab side (no PyTorch or OpenCV-Python needed); with --quick, as ./leukolab test runs it")
     a = ap.parse_args()
+    if a.dl4j_only and not a.quick:
+        sys.exit("--dl4j-only is for checking that the harness runs (with --quick): a full run compares against the references")
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"speed harness ({'quick' if a.quick else 'full'}), {a.threads} threads, {machine()}", flush=True)
-    rows, pipeline = run(a.quick, a.threads, a.java, Path(a.data) / "blood-cells")
+    rows, pipeline = run(a.quick, a.threads, a.java, Path(a.data) / "blood-cells", a.dl4j_only)
     meta = [f"- Command: `./leukolab bench{' --quick' if a.quick else ''}` ({a.threads} threads for both frameworks)",
             f"- Commit {git_commit()}, {date}",
             f"- Machine: {machine()}",
             f"- JDK: {java_version(a.java)}; ND4J backend: {rows[0][0]['backend']}",
-            f"- PyTorch {rows[0][1]['version']} (CPU); Python {platform.python_version()}; {pipeline[1]['framework']}",
+            (f"- References skipped (--dl4j-only); Python {platform.python_version()}" if a.dl4j_only else
+             f"- PyTorch {rows[0][1]['version']} (CPU); Python {platform.python_version()}; {pipeline[1]['framework']}"),
             f"- Method: synthetic inputs, {QUICK['warmup'] if a.quick else FULL['warmup']} warm-up steps, median of "
             f"{QUICK['steps'] if a.quick else FULL['steps']} timed steps; a training step is forward, backward and the "
             f"optimiser update (report 002: SGD; report 000: AdamW); ratio = DL4J / PyTorch"]

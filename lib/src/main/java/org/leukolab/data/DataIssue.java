@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * @param file   the file or folder concerned
  * @param kind   what is wrong
  * @param detail the specifics, in words
- * @param action what the loader did: {@code skipped}, {@code converted} or {@code ignored}
+ * @param action what the loader did: {@code skipped}, {@code converted}, {@code ignored} or {@code loaded, flagged}
  */
 public record DataIssue(Path file, Kind kind, String detail, String action) {
     public enum Kind {
@@ -28,7 +28,11 @@ public record DataIssue(Path file, Kind kind, String detail, String action) {
         /** Passed the checks but the decoder could not decode it. */
         DECODE_FAILED,
         /** Decoded, then converted to 8-bit RGB (grayscale, alpha, 16-bit, palette). */
-        CONVERTED
+        CONVERTED,
+        /** Decoded with a warning from the decoder (e.g. libjpeg's "premature end of data segment"): kept, flagged. */
+        DECODE_WARNING,
+        /** A folder an operating system or archiver added (e.g. macOS's {@code __MACOSX}): not part of the data. */
+        OS_METADATA
     }
 
     public static DataIssue skipped(Path file, Kind kind, String detail) {

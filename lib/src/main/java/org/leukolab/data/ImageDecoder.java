@@ -31,9 +31,17 @@ public final class ImageDecoder {
      * The result of decoding one file: an RGB 8-bit image (caller releases it) and a note of the
      * conversions done ({@code null} if none), or an error message.
      */
-    public record Decoded(Mat rgb, String conversion, String error) {
+    public record Decoded(Mat rgb, String conversion, String error, String warning) {
+        public Decoded(Mat rgb, String conversion, String error) {
+            this(rgb, conversion, error, null);
+        }
+
         public boolean ok() {
             return error == null;
+        }
+
+        Decoded warned(String w) {
+            return new Decoded(rgb, conversion, error, w);
         }
     }
 
@@ -68,7 +76,9 @@ public final class ImageDecoder {
             }
             return new Decoded(null, null, "OpenCV could not decode it (corrupt or unsupported data)");
         }
-        return normalise(raw);
+        Decoded d = normalise(raw);
+        List<String> warnings = d.ok() ? JpegWarnings.of(bytes) : List.of();
+        return warnings.isEmpty() ? d : d.warned("the JPEG decoder warned: " + String.join("; ", warnings));
     }
 
     /** Converts any decoded image to 8-bit RGB; takes ownership of {@code raw}. */

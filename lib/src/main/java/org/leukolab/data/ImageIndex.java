@@ -78,7 +78,8 @@ public final class ImageIndex implements Rich {
                     + ". Point the index at the folder that holds the class (or split) folders.");
         }
         DataIssues issues = new DataIssues(r);
-        List<Path> subdirs = children(r).stream().filter(Files::isDirectory).filter(p -> !hidden(p)).toList();
+        noteOsFolders(r, issues);
+        List<Path> subdirs = folders(r);
         List<Path> rootImages = children(r).stream().filter(Files::isRegularFile).filter(ImageIndex::hasImageExtension).toList();
 
         Map<Path, String> kinds = new LinkedHashMap<>();
@@ -106,7 +107,8 @@ public final class ImageIndex implements Rich {
         List<Path[]> classFolders = new ArrayList<>(); // {split folder or null, class folder}
         for (Path d : subdirs) {
             if (splitLayout) {
-                List<Path> inner = children(d).stream().filter(Files::isDirectory).filter(p -> !hidden(p)).toList();
+                noteOsFolders(d, issues);
+                List<Path> inner = folders(d);
                 if (inner.isEmpty()) {
                     issues.add(new DataIssue(d, DataIssue.Kind.EMPTY_CLASS_FOLDER, "split folder without class folders", "ignored"));
                 }
@@ -125,7 +127,9 @@ public final class ImageIndex implements Rich {
             List<Path> files = children(sc[1]);
             List<Path> candidates = new ArrayList<>();
             for (Path f : files) {
-                if (Files.isDirectory(f)) {
+                if (Files.isDirectory(f) && osFolder(f)) {
+                    issues.add(osIssue(f));
+                } else if (Files.isDirectory(f)) {
                     issues.add(new DataIssue(f, DataIssue.Kind.NOT_IMAGE_FILE,
                             "a folder inside a class folder; its contents are not indexed", "ignored"));
                 } else if (!hasImageExtension(f)) {
@@ -196,15 +200,42 @@ public final class ImageIndex implements Rich {
         return DataIssue.Kind.NOT_AN_IMAGE;
     }
 
-    /** "class" (holds image files), "split" (holds folders that hold files), "empty" or "mixed". */
+    /**
+     * "class" (holds image files), "split" (holds folders that hold files) or "empty". A folder holding both is
+     * judged by what dominates: more images than image-holding sub-folders makes it a class folder with stray
+     * sub-folders (each reported when indexed), otherwise a split folder with stray files.
+     */
     private static String folderKind(Path d) {
         List<Path> kids = children(d);
-        boolean images = kids.stream().anyMatch(p -> Files.isRegularFile(p) && hasImageExtension(p));
-        boolean folders = kids.stream().anyMatch(p -> Files.isDirectory(p) && !hidden(p));
-        if (images && folders) {
-            return "mixed";
+        long images = kids.stream().filter(p -> Files.isRegularFile(p) && hasImageExtension(p)).count();
+        List<Path> folders = kids.stream().filter(p -> Files.isDirectory(p) && !hidden(p) && !osFolder(p)).toList();
+        if (images > 0 && !folders.isEmpty()) {
+            long classLike = folders.stream().filter(f -> children(f).stream()
+                    .anyMatch(p -> Files.isRegularFile(p) && hasImageExtension(p))).count();
+            return images > classLike ? "class" : "split";
         }
-        return images ? "class" : folders ? "split" : "empty";
+        return images > 0 ? "class" : !folders.isEmpty() ? "split" : "empty";
+    }
+
+    /** Folders an operating system or archiver adds, never data: macOS zips' {@code __MACOSX}, Windows' recycle bin. */
+    static final Set<String> OS_FOLDERS = Set.of("__MACOSX", "$RECYCLE.BIN", "System Volume Information", "lost+found");
+
+    private static boolean osFolder(Path p) {
+        return OS_FOLDERS.contains(p.getFileName().toString());
+    }
+
+    private static DataIssue osIssue(Path f) {
+        return new DataIssue(f, DataIssue.Kind.OS_METADATA, "a folder the operating system or an archiver added (e.g. a zip "
+                + "made on macOS), not part of the data", "ignored");
+    }
+
+    /** The data folders of a folder: not hidden, not OS metadata. */
+    private static List<Path> folders(Path dir) {
+        return children(dir).stream().filter(Files::isDirectory).filter(p -> !hidden(p) && !osFolder(p)).toList();
+    }
+
+    private static void noteOsFolders(Path dir, DataIssues issues) {
+        children(dir).stream().filter(Files::isDirectory).filter(ImageIndex::osFolder).forEach(f -> issues.add(osIssue(f)));
     }
 
     private static String layoutMessage(Path r, List<Path> rootImages, Map<Path, String> kinds) {

@@ -378,6 +378,10 @@ public final class ImageLoader {
         if (d.conversion() != null) {
             issues.add(new DataIssue(file, DataIssue.Kind.CONVERTED, d.conversion(), "converted"));
         }
+        if (d.warning() != null) {
+            issues.add(new DataIssue(file, DataIssue.Kind.DECODE_WARNING, d.warning()
+                    + " (decoded as far as the data goes; the rest of the picture may be grey)", "loaded, flagged"));
+        }
         Mat img = d.rgb();
         try {
             for (ImageTransform t : transforms) {

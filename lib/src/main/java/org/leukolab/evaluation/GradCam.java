@@ -195,7 +195,7 @@ public final class GradCam {
             onehot.putScalar(0, classes[i], 1);
             sub.setInputs(in);
             sub.setLabels(onehot);
-            sub.computeGradientAndScore();
+            org.leukolab.backend.SameDiffOutput.quiet(sub::computeGradientAndScore); // SameDiff layers print their graph building
             // the loss was minus the class score: its gradient, negated, is d score / d activations
             grad.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 1)).assign(sub.gradient().getGradientFor(layer + "_b").neg());
         }

@@ -158,6 +158,26 @@ public final class Predictions implements Rich {
         return Tables.rounded(Table.create(title + ": by source dataset", src, n, acc, f1, auc), 4);
     }
 
+    /**
+     * For each class in order, the positions of up to {@code perClass} of its images classified correctly, most
+     * confident first (the clearest examples of what the model learned for that class).
+     */
+    public int[] mostConfidentCorrect(int perClass) {
+        int[] pred = predicted();
+        List<Integer> out = new ArrayList<>();
+        for (int c = 0; c < classes.size(); c++) {
+            List<Integer> right = new ArrayList<>();
+            for (int i = 0; i < pred.length; i++) {
+                if (actual[i] == c && pred[i] == c) {
+                    right.add(i);
+                }
+            }
+            right.sort((a, b) -> Double.compare(probabilities[b][pred[b]], probabilities[a][pred[a]]));
+            out.addAll(right.subList(0, Math.min(perClass, right.size())));
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     /** Positions of the misclassified images, most confident mistakes first. */
     public int[] errors() {
         int[] pred = predicted();

@@ -1,6 +1,7 @@
 package org.leukolab.evaluation;
 
 import org.leukolab.metrics.ConfusionMatrix;
+import org.leukolab.metrics.Metric;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.leukolab.system.AtomicFiles;
-import org.leukolab.system.Profile;
 import org.leukolab.system.RunInfo;
 import org.leukolab.system.Workspace;
 
@@ -25,13 +25,16 @@ import org.leukolab.system.Workspace;
  * Results that outlive a notebook: each evaluation is saved as JSON (its confusion matrix, so every
  * metric can be recomputed, plus the run's facts from {@link RunInfo} and any extra numbers such as fit
  * time). Notebooks of one report pass results to its comparison notebook through
- * {@code build/results/<report>/}; full-profile runs worth keeping are also written to
- * {@code results/<report>/}, which is committed.
+ * {@code build/results/<report>/}. Full-profile runs worth keeping are promoted to the committed
+ * {@code results/<report>/} by {@code ./leukolab record} (tools/reviewer.py), never by a run itself.
  */
 public final class ResultStore {
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     private final Path dir;
+
+    /** Where results live: this workspace's runs ({@code build/results}) or the committed ones ({@code results/}). */
+    public enum Kind { BUILD, COMMITTED }
 
     private ResultStore(Path dir) {
         this.dir = dir;
@@ -57,7 +60,7 @@ public final class ResultStore {
 
     /** Saves a report under a short name (e.g. {@code random-forest-val}); returns the file. */
     public Path save(String name, ClassificationReport report, Map<String, ?> extras) {
-        return save(name, report, Double.NaN, extras);
+        return save(name, report, Double.NaN, null, extras);
     }
 
     /**
@@ -66,12 +69,22 @@ public final class ResultStore {
      * {@code <name>.predictions.json}.
      */
     public Path save(String name, Predictions p, Map<String, ?> extras) {
-        Path f = save(name, p.report(), p.scores().auc(), extras);
+        JsonObject intervals = new JsonObject();
+        for (Metric m : List.of(Metric.ACCURACY, Metric.F1)) {
+            Bootstrap.Interval ci = Bootstrap.interval(p, m);
+            JsonObject o = new JsonObject();
+            o.addProperty("low", ci.low());
+            o.addProperty("high", ci.high());
+            o.addProperty("resamples", ci.resamples());
+            o.addProperty("seed", Bootstrap.DEFAULT_SEED);
+            intervals.add(m == Metric.F1 ? "macro_f1" : "accuracy", o);
+        }
+        Path f = save(name, p.report(), p.scores().auc(), intervals, extras);
         savePredictions(name, p);
         return f;
     }
 
-    private Path save(String name, ClassificationReport report, double auc, Map<String, ?> extras) {
+    private Path save(String name, ClassificationReport report, double auc, JsonObject intervals, Map<String, ?> extras) {
         JsonObject o = new JsonObject();
         o.addProperty("title", report.title());
         o.add("classes", GSON.toJsonTree(report.classes()));
@@ -92,25 +105,25 @@ public final class ResultStore {
             metrics.addProperty("auc", auc);
         }
         o.add("metrics", metrics);
+        if (intervals != null) {
+            o.add("intervals_95", intervals); // percentile bootstrap over the images
+        }
         o.add("extras", GSON.toJsonTree(extras == null ? Map.of() : extras));
         o.add("run", GSON.toJsonTree(RunInfo.current()));
         return write(name + ".json", GSON.toJson(o));
     }
 
-    /** Saves under {@code build/results} always, and under the committed {@code results/} in the full profile. */
+    /**
+     * Saves under {@code build/results/<report>}, in every profile. Committed results ({@code results/}) are never
+     * written by a run: {@code ./leukolab record} promotes a full-profile run's files there, deliberately.
+     */
     public static void record(String report, String name, ClassificationReport r, Map<String, ?> extras) {
         forReport(report).save(name, r, extras);
-        if (Profile.current() == Profile.FULL) {
-            committed(report).save(name, r, extras);
-        }
     }
 
-    /** {@link #save(String, Predictions, Map)} where {@link #record(String, String, ClassificationReport, Map)} saves. */
+    /** {@link #save(String, Predictions, Map)} under {@code build/results/<report>} (see {@link #record(String, String, ClassificationReport, Map)}). */
     public static void record(String report, String name, Predictions p, Map<String, ?> extras) {
         forReport(report).save(name, p, extras);
-        if (Profile.current() == Profile.FULL) {
-            committed(report).save(name, p, extras);
-        }
     }
 
     /** Per-image predictions with their probabilities, sources and paths (see {@link #savePredictions(String, List, int[], int[], List)}). */
@@ -200,6 +213,46 @@ public final class ResultStore {
             return m.get(metric).getAsString();
         } catch (IOException e) {
             throw new UncheckedIOException("no result " + name + " in " + dir + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The names of the results saved here (without {@code .json}), sorted. */
+    public List<String> names() {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.endsWith(".predictions.json"))
+                    .map(n -> n.substring(0, n.length() - 5)).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** True when a result of that name is saved here. */
+    public boolean has(String name) {
+        return Files.isRegularFile(dir.resolve(name + ".json"));
+    }
+
+    /**
+     * A saved metric with its 95% bootstrap interval ({@code accuracy} or {@code macro_f1}, saved with predictions);
+     * empty when the result or its interval is not there.
+     */
+    public Optional<Bootstrap.Interval> interval(String name, String metric) {
+        if (!has(name)) {
+            return Optional.empty();
+        }
+        Path f = dir.resolve(name + ".json");
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            if (!o.has("intervals_95") || !o.getAsJsonObject("intervals_95").has(metric)) {
+                return Optional.empty();
+            }
+            JsonObject ci = o.getAsJsonObject("intervals_95").getAsJsonObject(metric);
+            return Optional.of(new Bootstrap.Interval(metric, o.getAsJsonObject("metrics").get(metric).getAsDouble(),
+                    ci.get("low").getAsDouble(), ci.get("high").getAsDouble(), ci.get("resamples").getAsInt()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
         }
     }
 

@@ -194,6 +194,32 @@ public final class Montage {
         return grid(title, imgs, caps, Math.min(8, 2 * positions.length), tile);
     }
 
+    /**
+     * Grad-CAM of a classifier on some of the images it was evaluated on: for each position (into {@code images}, in
+     * the order of {@code predictions}) the map of the class it predicted, computed on the images after
+     * {@code preprocessing}, captioned with the true class, the prediction and its probability.
+     */
+    public static Figure gradCam(String title, org.leukolab.evaluation.GradCam cam,
+                                 org.leukolab.preprocessing.KerasPreprocessing preprocessing,
+                                 org.leukolab.evaluation.Predictions predictions, LoadedImages images, int[] positions, int tile) {
+        if (images.size() != predictions.size()) {
+            throw new IllegalArgumentException(images.size() + " images but " + predictions.size() + " predictions: pass the images "
+                    + "the predictions were made on, in the same order");
+        }
+        int[] pred = predictions.predicted();
+        int[] classes = java.util.Arrays.stream(positions).map(i -> pred[i]).toArray();
+        double[][][] maps = cam.maps(preprocessing.apply(images.subset(positions).features()), classes);
+        List<String> captions = new ArrayList<>();
+        for (int i : positions) {
+            String actual = predictions.classes().get(predictions.actual()[i]);
+            String guess = predictions.classes().get(pred[i]);
+            captions.add(actual.equals(guess)
+                    ? String.format(java.util.Locale.ROOT, "%s (%.2f)", actual, predictions.probabilities()[i][pred[i]])
+                    : String.format(java.util.Locale.ROOT, "%s as %s (%.2f)", actual, guess, predictions.probabilities()[i][pred[i]]));
+        }
+        return gradCam(title + " · Grad-CAM at " + cam.layer(), images, positions, maps, captions, tile);
+    }
+
     /** The image with a heat map (values 0..1, the image's size) blended over it. */
     public static BufferedImage overlay(BufferedImage img, double[][] map) {
         int h = img.getHeight();

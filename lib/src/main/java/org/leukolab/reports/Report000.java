@@ -194,4 +194,29 @@ public final class Report000 {
     public static List<String> classes() {
         return List.copyOf(FULL_TRAIN_COUNTS.keySet());
     }
+
+    /**
+     * The report's two published results (test accuracy and macro F1 on the held-out Test folder) beside the saved
+     * reproductions: as published, then each correction, labelled (result names as notebooks 22 and 23 record them).
+     */
+    public static org.leukolab.evaluation.Reproduction reproduction(org.leukolab.evaluation.ResultStore store) {
+        var r = org.leukolab.evaluation.Reproduction.of("report 000: published and reproduced, held-out Test folder", store, "accuracy");
+        var cnn = org.leukolab.evaluation.Published.report000("Custom CNN");
+        var mob = org.leukolab.evaluation.Published.report000("MobileNetV2");
+        String[][] cnnRuns = {{"as published (balance, then split; pixels divided by 255 twice)", "cnn-published-test"},
+            {"corrected: pixels divided by 255 once", "cnn-rescaled-once-test"},
+            {"corrected: split first, then balance the training part; pixels divided once", "cnn-split-first-test"}};
+        String[][] mobRuns = {{"as published (balance, then split; inputs x/255)", "mobilenetv2-published-test"},
+            {"corrected: MobileNetV2's own input scaling ([-1, 1])", "mobilenetv2-tf-inputs-test"},
+            {"corrected: split first, then balance the training part; inputs in [-1, 1]", "mobilenetv2-split-first-test"}};
+        for (String[] run : cnnRuns) {
+            r.row("custom CNN", run[0], "accuracy", 100 * cnn.accuracy(), run[1]);
+            r.row("custom CNN", run[0], "macro_f1", 100 * cnn.macroF1(), run[1]);
+        }
+        for (String[] run : mobRuns) {
+            r.row("MobileNetV2 (frozen) + head", run[0], "accuracy", 100 * mob.accuracy(), run[1]);
+            r.row("MobileNetV2 (frozen) + head", run[0], "macro_f1", 100 * mob.macroF1(), run[1]);
+        }
+        return r;
+    }
 }

@@ -195,4 +195,21 @@ public final class Report001 {
     public static int epochs(int wanted) {
         return Profile.epochs(wanted);
     }
+
+    /**
+     * The report's published accuracies beside the saved reproductions (result names as notebooks 31 and 32 record
+     * them): EfficientNetB0 (a labelled random base without its ImageNet file) and the pretrained substitute; the MLP,
+     * whose published figure is a training accuracy, against our test accuracy on BloodMNIST.
+     */
+    public static org.leukolab.evaluation.Reproduction reproduction(org.leukolab.evaluation.ResultStore store) {
+        var r = org.leukolab.evaluation.Reproduction.of("report 001: published and reproduced, test split of the merged set", store, "accuracy");
+        double eff = 100 * org.leukolab.evaluation.Published.report001("EfficientNetB0").accuracy();
+        r.row("EfficientNetB0 + added layers", "as published (frozen base, head)", "accuracy", eff, "efficientnetb0-head-test");
+        r.row("EfficientNetB0 + added layers", "substitute backbone: MobileNetV2 0.5 (ImageNet), head", "accuracy", eff, "mobilenetv2-0.5-head-test");
+        r.row("EfficientNetB0 + added layers", "substitute backbone: MobileNetV2 0.5 (ImageNet), fine-tuned", "accuracy", eff,
+                "mobilenetv2-0.5-fine-tuned-test");
+        r.row("MLP", "published: training accuracy at epoch 20; ours: BloodMNIST test accuracy", "accuracy",
+                100 * org.leukolab.evaluation.Published.report001("MLP").accuracy(), "mlp-bloodmnist-test");
+        return r;
+    }
 }

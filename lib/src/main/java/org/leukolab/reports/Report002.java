@@ -1,5 +1,6 @@
 package org.leukolab.reports;
 
+import java.util.List;
 import java.util.Locale;
 import org.leukolab.data.Dataset;
 import org.leukolab.data.DatasetCatalog;
@@ -81,5 +82,32 @@ public final class Report002 {
     /** Epochs to train, capped by {@code LEUKOLAB_MAX_EPOCHS} (for partial full-profile runs on slow machines). */
     public static int epochs(int wanted) {
         return Profile.epochs(wanted);
+    }
+
+    /**
+     * The report's published results (accuracy and macro F1 on its random validation split) beside the saved
+     * reproductions, as published and corrected; the held-out TEST folder, which the report did not score, as extra
+     * rows without a published number (result names as notebooks 12 and 13 record them).
+     */
+    public static org.leukolab.evaluation.Reproduction reproduction(org.leukolab.evaluation.ResultStore store) {
+        var r = org.leukolab.evaluation.Reproduction.of("report 002: published and reproduced, random validation split", store, "accuracy");
+        var rf = org.leukolab.evaluation.Published.report002("Random Forest");
+        var vgg = org.leukolab.evaluation.Published.report002("VGG16");
+        var cnn = org.leukolab.evaluation.Published.report002("Custom CNN");
+        for (String metric : List.of("accuracy", "macro_f1")) {
+            double rfP = 100 * (metric.equals("accuracy") ? rf.accuracy() : rf.macroF1());
+            r.row("Random Forest", "as published (one-hot labels; no output counts as wrong)", metric, rfP, "random-forest-published-val");
+            r.row("Random Forest", "corrected: one label per image, majority vote", metric, rfP, "random-forest-majority-val");
+            double vggP = 100 * (metric.equals("accuracy") ? vgg.accuracy() : vgg.macroF1());
+            r.row("VGG16 (frozen) + head", "as published (raw 0..255 inputs)", metric, vggP, "vgg16-published-val");
+            r.row("VGG16 (frozen) + head", "substitute backbone: MobileNetV2 0.5 (ImageNet)", metric, vggP, "mobilenetv2-0.5-val");
+            r.row("custom CNN", "as published (10 epochs, SGD 0.001)", metric, 100 * (metric.equals("accuracy") ? cnn.accuracy() : cnn.macroF1()),
+                    "custom-cnn-val");
+        }
+        for (String metric : List.of("accuracy", "macro_f1")) {
+            r.row("Random Forest", "held-out TEST folder (not scored by the report)", metric, Double.NaN, "random-forest-majority-test");
+            r.row("custom CNN", "held-out TEST folder (not scored by the report)", metric, Double.NaN, "custom-cnn-test");
+        }
+        return r;
     }
 }

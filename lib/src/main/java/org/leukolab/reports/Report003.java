@@ -28,8 +28,10 @@ import org.leukolab.models.Optimizer;
 import org.leukolab.models.backbones.Backbone;
 import org.leukolab.models.backbones.Backbones;
 import org.leukolab.models.backbones.FeatureCache;
+import org.leukolab.models.backbones.Freeze;
 import org.leukolab.models.backbones.Head;
 import org.leukolab.models.backbones.ImageNetWeights;
+import org.leukolab.models.backbones.Transfer;
 import org.leukolab.system.AtomicFiles;
 import org.leukolab.system.Profile;
 import org.leukolab.training.Batches;
@@ -142,7 +144,39 @@ public final class Report003 {
 
     /** The report's final head: global average pooling, Dense 128, ReLU, Dropout (0.3 here), Dense 8 softmax. */
     public static Head head() {
-        return Head.globalAveragePooling().dense(128).dropout(0.3).softmax(8);
+        return head(128);
+    }
+
+    /**
+     * A head of the report's shape with the given dense layers (e.g. {@code head(256, 128)}, the larger head the report
+     * tried): global average pooling, then for each size Dense + ReLU + Dropout (0.3), then Dense 8 softmax.
+     */
+    public static Head head(int... units) {
+        if (units.length == 0) {
+            throw new IllegalArgumentException("give at least one dense layer size");
+        }
+        Head h = Head.globalAveragePooling();
+        for (int u : units) {
+            h = h.dense(u).dropout(0.3);
+        }
+        return h.softmax(8);
+    }
+
+    /**
+     * The report's fine-tuning step: {@code trained} (a classifier whose head was trained on the frozen backbone) with
+     * the last {@code unfrozen} share of the backbone's layers made trainable, every BatchNorm layer kept frozen, and
+     * a fresh Adam at {@code learningRate}; trained as {@link #trainClassifier} does, with {@code augmentation}.
+     */
+    public static Experiment.Run fineTune(Experiment exp, String name, Experiment.Run trained, Backbone backbone, LoadedImages images,
+                                          ImageIndex.ThreeWaySplit parts, org.leukolab.augmentation.BatchTransform augmentation,
+                                          double unfrozen, double learningRate, int epochs, Map<String, ?> extras) {
+        var freeze = Freeze.firstFraction(1 - unfrozen).keepBatchNormFrozen();
+        var model = Transfer.fineTune(trained.network().graph(), backbone, freeze, Optimizer.adam(learningRate));
+        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
+        facts.put("fine_tuned_from", trained.name());
+        facts.put("freeze", freeze.toString());
+        facts.put("unfrozen_share", unfrozen);
+        return trainClassifier(exp, name, model, backbone, images, parts, augmentation, epochs, learningRate, facts);
     }
 
     /**
@@ -282,6 +316,32 @@ public final class Report003 {
     public static List<String> reportExtractors() {
         return List.of("VGG16", "ResNet50", "DenseNet121", "InceptionV3", "MobileNetV3Large", "EfficientNetB0", "EfficientNetV2S",
                 "EfficientNetV2M", "EfficientNetV2L");
+    }
+
+    /**
+     * Every published number of the report beside its reproduction saved in {@code store} (test-set macro F1 with its
+     * interval); the result names are the ones notebooks 41 to 45 record. Architectures the library lacks show as
+     * not run.
+     */
+    public static org.leukolab.evaluation.Reproduction reproduction(org.leukolab.evaluation.ResultStore store) {
+        var table = org.leukolab.evaluation.Published.report003();
+        var r = org.leukolab.evaluation.Reproduction.of("report 003: published macro F1 on the balanced test set, and ours", store, "macro_f1");
+        String ensemble = store.names().stream().filter(n -> n.startsWith("ensemble-") && n.endsWith("-test")).findFirst()
+                .orElse("ensemble-test");
+        for (int i = 0; i < table.rowCount(); i++) {
+            String experiment = table.stringColumn("experiment").get(i);
+            String configuration = table.stringColumn("configuration").get(i);
+            r.row(experiment, configuration, table.doubleColumn("F1 (%)").get(i), switch (experiment) {
+                case "imbalance" -> configuration.startsWith("class") ? "class-weights-test" : "synthetic-data-test";
+                case "extractor" -> "extractor-" + configuration.toLowerCase(java.util.Locale.ROOT) + "-test";
+                case "ensemble" -> ensemble;
+                case "augmentation" -> "augmentation-" + configuration.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z]+", "-") + "-test";
+                case "fine-tuning" -> configuration.startsWith("60") ? "fine-tune-60-test" : "fine-tune-80-test";
+                case "head" -> configuration.equals("Dense 128") ? "fine-tune-80-test" : "head-256-128-fine-tune-80-test";
+                default -> throw new IllegalStateException("unknown experiment " + experiment);
+            });
+        }
+        return r;
     }
 
     /** Epochs to train (capped by {@code LEUKOLAB_MAX_EPOCHS}). */

@@ -22,6 +22,10 @@ public final class RunInfo {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("date", OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         m.put("command", System.getenv().getOrDefault("LEUKOLAB_RUN_COMMAND", "(interactive notebook)"));
+        String notebook = System.getenv("LEUKOLAB_NOTEBOOK"); // set by tools/run_notebooks.py for each notebook it runs
+        if (notebook != null && !notebook.isBlank()) {
+            m.put("notebook", notebook);
+        }
         m.put("profile", Profile.current().toString());
         m.put("commit", commit());
         m.put("machine", machine());

@@ -130,11 +130,46 @@ class ImageIndexTest {
     }
 
     @Test
-    void mixedFolderIsAnUnknownLayout() throws IOException {
+    void aStraySubFolderInAClassFolderIsIgnoredAndReported() throws IOException {
+        Path root = dir.resolve("flat");
+        for (int i = 0; i < 3; i++) {
+            TestImages.jpeg(root.resolve("A/a" + i + ".jpg"));
+            TestImages.jpeg(root.resolve("B/b" + i + ".jpg"));
+        }
+        TestImages.jpeg(root.resolve("A/thumbnails/t.jpg"));
+        ImageIndex idx = ImageIndex.scan(root, "flat");
+        assertEquals(List.of("A", "B"), idx.classes());
+        assertEquals(6, idx.size(), "the stray folder's image is not indexed");
+        List<DataIssue> stray = idx.issues().of(DataIssue.Kind.NOT_IMAGE_FILE);
+        assertEquals(1, stray.size());
+        assertTrue(stray.get(0).file().endsWith("A/thumbnails") && stray.get(0).detail().contains("folder inside a class folder"));
+    }
+
+    @Test
+    void aFolderWithAsManyClassFoldersAsImagesReadsAsASplitWithAStrayFile() throws IOException {
         Path root = dir.resolve("mixed");
-        TestImages.jpeg(root.resolve("A/a.jpg"));
-        TestImages.jpeg(root.resolve("A/sub/b.jpg"));
-        assertThrows(DatasetException.Layout.class, () -> ImageIndex.scan(root, "mixed"));
+        TestImages.jpeg(root.resolve("TRAIN/loose.jpg"));
+        TestImages.jpeg(root.resolve("TRAIN/A/a.jpg"));
+        ImageIndex idx = ImageIndex.scan(root, "mixed");
+        assertEquals(List.of("TRAIN"), idx.splits());
+        assertEquals(1, idx.size());
+        assertTrue(idx.issues().of(DataIssue.Kind.NOT_IMAGE_FILE).get(0).detail().contains("directly in a split folder"));
+    }
+
+    @Test
+    void macOsMetadataFoldersAreIgnoredAndReportedAtEveryLevel() throws IOException {
+        Path root = splitDataset();
+        // what a zip made on macOS carries: AppleDouble files under __MACOSX, mirroring the tree
+        TestImages.dsStoreNamedJpg(root.resolve("__MACOSX/TRAIN/A/._img0.jpg"));
+        TestImages.dsStoreNamedJpg(root.resolve("TRAIN/__MACOSX/A/._img1.jpg"));
+        TestImages.dsStoreNamedJpg(root.resolve("TRAIN/A/__MACOSX/._img2.jpg"));
+        ImageIndex idx = ImageIndex.scan(root, "toy");
+        assertEquals(List.of("A", "B"), idx.classes());
+        assertEquals(List.of("TEST", "TRAIN"), idx.splits().stream().sorted().toList());
+        assertEquals(12, idx.size());
+        List<DataIssue> os = idx.issues().of(DataIssue.Kind.OS_METADATA);
+        assertEquals(3, os.size(), os.toString());
+        assertTrue(os.stream().allMatch(i -> i.action().equals("ignored") && i.file().getFileName().toString().equals("__MACOSX")));
     }
 
     @Test

@@ -74,6 +74,23 @@ class ImageLoaderTest {
     }
 
     @Test
+    void aJpegDecodedWithAWarningIsKeptAndFlagged() throws IOException {
+        Path root = dir.resolve("warn");
+        TestImages.jpeg(root.resolve("A/good.jpg"));
+        Path cut = TestImages.prematureEndJpeg(root.resolve("A/cut.jpg"));
+        assertTrue(JpegWarnings.of(Files.readAllBytes(root.resolve("A/good.jpg"))).isEmpty(), "a clean JPEG has no warning");
+        List<String> w = JpegWarnings.of(Files.readAllBytes(cut));
+        assertTrue(w.stream().anyMatch(s -> s.contains("premature end of data segment")), w.toString());
+        LoadedImages imgs = loader(8).load(ImageIndex.scan(root, "warn"));
+        assertEquals(2, imgs.size(), "the file is loaded");
+        List<DataIssue> flagged = imgs.issues().of(DataIssue.Kind.DECODE_WARNING);
+        assertEquals(1, flagged.size());
+        assertEquals(cut, flagged.get(0).file());
+        assertEquals("loaded, flagged", flagged.get(0).action());
+        assertTrue(flagged.get(0).detail().contains("premature end of data segment"), flagged.get(0).detail());
+    }
+
+    @Test
     void undecodableFileIsSkippedAndCountedNotThrown() throws IOException {
         Path root = dir.resolve("ds");
         TestImages.jpeg(root.resolve("A/good.jpg"));

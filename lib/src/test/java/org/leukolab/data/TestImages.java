@@ -51,6 +51,36 @@ final class TestImages {
         return file;
     }
 
+    /**
+     * A JPEG whose scan data stops half-way but which still ends with an end-of-image marker (FF D9), as a download
+     * cut short and "repaired" by a tool would: libjpeg decodes it with the warning "Corrupt JPEG data: premature end
+     * of data segment" and fills the rest grey. A noisy picture, so the scan data is long.
+     */
+    static Path prematureEndJpeg(Path file) throws IOException {
+        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(7);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                img.setRGB(x, y, r.nextInt(0x1000000));
+            }
+        }
+        write(file, img, "jpg");
+        byte[] b = Files.readAllBytes(file);
+        int sos = 0;
+        for (int i = 0; i + 1 < b.length; i++) {
+            if ((b[i] & 0xFF) == 0xFF && (b[i + 1] & 0xFF) == 0xDA) {
+                sos = i;
+                break;
+            }
+        }
+        int cut = sos + (b.length - sos) / 2;
+        byte[] out = Arrays.copyOf(b, cut + 2);
+        out[cut] = (byte) 0xFF;
+        out[cut + 1] = (byte) 0xD9;
+        Files.write(file, out);
+        return file;
+    }
+
     /** What a macOS .DS_Store looks like (it starts with 00 00 00 01 'Bud1'), under an image name. */
     static Path dsStoreNamedJpg(Path file) throws IOException {
         Files.createDirectories(file.getParent());

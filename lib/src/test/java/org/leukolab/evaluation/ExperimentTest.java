@@ -84,6 +84,24 @@ class ExperimentTest {
                 blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Map.of("protocol", "as published"));
         assertTrue(again.training().resumed());
         assertEquals(run.test().accuracy(), again.test().accuracy());
+
+        // the saved interval is the bootstrap interval of these predictions, and the reviewer's table reads it
+        ResultStore store = exp.results();
+        Bootstrap.Interval ci = Bootstrap.interval(run.testPredictions(), org.leukolab.metrics.Metric.F1);
+        Bootstrap.Interval savedCi = store.interval("mlp-test", "macro_f1").orElseThrow();
+        assertEquals(ci.low(), savedCi.low());
+        assertEquals(ci.high(), savedCi.high());
+        assertEquals(ci.value(), savedCi.value(), 1e-12);
+        assertTrue(ci.low() <= ci.value() && ci.value() <= ci.high() && ci.low() < ci.high(), ci.toString());
+        assertEquals(List.of("mlp-test", "mlp-val"), store.names());
+        Reproduction r = Reproduction.of("report x", store, "macro_f1").row("mlp", "as published", 91.5, "mlp-test")
+                .row("mlp", "a run never made", 80.0, "other-test");
+        var t = r.table();
+        assertEquals(100 * run.test().macroF1(), t.doubleColumn("reproduced (%)").get(0), 0.01);
+        assertEquals(String.format(java.util.Locale.ROOT, "[%.1f, %.1f]", 100 * ci.low(), 100 * ci.high()), t.stringColumn("95% interval").get(0));
+        assertEquals("not run", t.stringColumn("95% interval").get(1));
+        assertTrue(t.doubleColumn("reproduced (%)").isMissing(1));
+        assertEquals(List.of("other-test"), r.missing().stream().map(Reproduction.Row::result).toList());
     }
 
     @Test
@@ -100,5 +118,22 @@ class ExperimentTest {
         assertEquals(pr.report().accuracy(), pr.scores().accuracy(), 1e-12);
         assertEquals(2, pr.bySource().rowCount(), "one source and 'all'");
         assertThrows(IllegalArgumentException.class, () -> Predictions.of("bad", b.index().orElseThrow(), Nd4j.zeros(9, 2)));
+        // per class, the correct ones by confidence; errors by confidence
+        int[] actual = pr.actual();
+        int[] best = pr.mostConfidentCorrect(1);
+        for (int i : best) {
+            assertEquals(actual[i], pr.predicted()[i]);
+        }
+        for (int i = 0; i < actual.length; i++) {
+            if (actual[i] == pr.predicted()[i]) {
+                int c = actual[i];
+                int chosen = java.util.Arrays.stream(best).filter(j -> actual[j] == c).findFirst().orElseThrow();
+                assertTrue(p.getDouble(chosen, c) >= p.getDouble(i, c));
+            }
+        }
+        int[] wrong = pr.errors();
+        for (int k = 1; k < wrong.length; k++) {
+            assertTrue(p.getRow(wrong[k - 1]).maxNumber().doubleValue() >= p.getRow(wrong[k]).maxNumber().doubleValue());
+        }
     }
 }

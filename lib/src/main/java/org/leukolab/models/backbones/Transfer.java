@@ -116,11 +116,76 @@ public final class Transfer {
         return new int[] {(int) t.getHeight(), (int) t.getWidth(), (int) t.getChannels()};
     }
 
+    /**
+     * A Keras-style summary of a classifier built by {@link #classifier}: the backbone as one row (its parameters
+     * summed, its output the feature map), then every head layer in order, each with its output shape and parameter
+     * count, and a total row.
+     */
+    public static tech.tablesaw.api.Table summary(ComputationGraph g, Backbone backbone) {
+        int s = backbone.inputSize();
+        // on a copy: working out the activation types fills in the configuration, which would change its JSON
+        // (and so the signature under which the trainer finds its checkpoints)
+        Map<String, InputType> types = g.getConfiguration().clone().getLayerActivationTypes(InputType.convolutional(s, s, 3));
+        var layer = tech.tablesaw.api.StringColumn.create("layer");
+        var shape = tech.tablesaw.api.StringColumn.create("output shape");
+        var params = tech.tablesaw.api.LongColumn.create("parameters");
+        long backboneParams = 0;
+        List<String> head = new ArrayList<>();
+        for (int i : g.topologicalSortOrder()) {
+            var v = g.getVertices()[i];
+            if (v.isInputVertex()) {
+                continue;
+            }
+            if (v.getVertexName().startsWith("head_")) {
+                head.add(v.getVertexName());
+            } else if (v.hasLayer()) {
+                backboneParams += v.getLayer().numParams();
+            }
+        }
+        layer.append("input");
+        shape.append(shapeOf(InputType.convolutional(s, s, 3)));
+        params.append(0);
+        layer.append(backbone.architecture());
+        shape.append(shapeOf(types.get(backbone.featureLayer())));
+        params.append(backboneParams);
+        for (String n : head) {
+            var v = g.getVertex(n);
+            layer.append(n);
+            shape.append(shapeOf(types.get(n)));
+            params.append(v.hasLayer() ? v.getLayer().numParams() : 0);
+        }
+        layer.append("total");
+        shape.append("");
+        params.append(g.numParams());
+        return tech.tablesaw.api.Table.create(backbone.architecture() + " classifier", layer, shape, params);
+    }
+
+    private static String shapeOf(InputType t) {
+        if (t instanceof InputType.InputTypeConvolutional c) {
+            return "(" + c.getHeight() + ", " + c.getWidth() + ", " + c.getChannels() + ")";
+        }
+        return t == null ? "" : "(" + t.arrayElementsPerExample() + ")";
+    }
+
     /** Names of the layers that are frozen in a graph (DL4J FrozenLayer or FrozenLayerWithBackprop). */
     public static List<String> frozenLayers(ComputationGraph g) {
         List<String> out = new ArrayList<>();
         g.getConfiguration().getVertices().forEach((name, v) -> {
             if (v instanceof LayerVertex lv && isFrozen(lv.getLayerConf().getLayer())) {
+                out.add(name);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Names of the batch-norm layers that would change in training (scale, shift or running statistics): none once
+     * the whole backbone or {@link Freeze#keepBatchNormFrozen()} froze them; a head's own batch norm is listed.
+     */
+    public static List<String> trainableBatchNorms(ComputationGraph g) {
+        List<String> out = new ArrayList<>();
+        g.getConfiguration().getVertices().forEach((name, v) -> {
+            if (v instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BatchNormalization) {
                 out.add(name);
             }
         });

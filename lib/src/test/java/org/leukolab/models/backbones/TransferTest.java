@@ -79,6 +79,7 @@ class TransferTest {
         assertTrue(frozen.contains("Conv1"), "early layers frozen");
         assertFalse(frozen.contains("block_16_project"), "late convolutions trainable");
         assertTrue(frozen.contains("block_16_project_BN"), "late BatchNorm kept frozen");
+        assertTrue(Transfer.trainableBatchNorms(model).isEmpty(), "no BatchNorm learns: " + Transfer.trainableBatchNorms(model));
         INDArray lateBn = model.getLayer("block_16_project_BN").params().dup();
         INDArray lateConv = model.getLayer("block_16_project").params().dup();
         DataSet d = images(16, 2);
@@ -93,6 +94,9 @@ class TransferTest {
         ComputationGraph tuned = Transfer.fineTune(model, b, Freeze.none(), new Adam(1e-5));
         assertTrue(same(model.params(), tuned.params()), "fine-tuning starts from the trained weights");
         assertTrue(Transfer.frozenLayers(tuned).isEmpty());
+        assertTrue(Transfer.trainableBatchNorms(tuned).contains("block_16_project_BN"), "unfrozen BatchNorm learns again");
+        assertFalse(Transfer.trainableBatchNorms(Transfer.fineTune(model, b, Freeze.firstFraction(0.5), new Adam(1e-5)))
+                .contains("Conv1_bn"), "a BatchNorm in the frozen part does not learn");
         assertEquals(1e-5, tuned.getLearningRate("block_16_project"), 1e-12);
     }
 
@@ -117,6 +121,21 @@ class TransferTest {
         INDArray viaImages = full.outputSingle(false, b.preprocessing().apply(imgs.features()));
         INDArray viaFeatures = alone.outputSingle(false, feats.getFeatures());
         assertTrue(viaImages.equalsWithEps(viaFeatures, 1e-5), "same predictions through either path");
+
+        // the Keras-style summary: backbone as one row, head layers with Dense(1280 -> 8) = 10,248 and (8 -> 3) = 27
+        String configuration = full.getConfiguration().toJson();
+        tech.tablesaw.api.Table summary = Transfer.summary(full, b);
+        assertEquals(configuration, full.getConfiguration().toJson(), "the summary leaves the configuration as it was");
+        var params = summary.longColumn("parameters");
+        assertEquals(full.numParams(), params.get(summary.rowCount() - 1), "total row");
+        assertEquals(b.graph().numParams(), params.get(1), "backbone row: " + summary.print());
+        assertEquals("(1, 1, 1280)", summary.stringColumn("output shape").get(1), "feature map of a 32x32 input");
+        assertTrue(params.asList().contains(1280L * 8 + 8) && params.asList().contains(8L * 3 + 3), summary.print());
+        long sum = 0;
+        for (int i = 0; i < summary.rowCount() - 1; i++) {
+            sum += params.get(i);
+        }
+        assertEquals(full.numParams(), sum, "rows add up to the total");
     }
 
     @Test

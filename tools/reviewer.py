@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""The reviewer's table, and promoting a full run into results/.
+
+    python tools/reviewer.py rows [--committed-only]        print the table's rows as JSON
+    python tools/reviewer.py record [--replace] [REPORT ...] copy full-profile results from build/results/ to results/,
+                                                             then rewrite the table in results/README.md
+
+Every published number of every report (org.leukolab.evaluation.Published, mapped to result names by each
+ReportNNN.reproduction) beside its reproductions: this run's (build/results/) and the committed full runs'
+(results/). The rows come from the Java library (org.leukolab.reports.Reviewer), so the page, results/README.md
+and the notebooks agree on one mapping. The notebook runner puts the table at the top of build/index.html.
+
+Committed results change only through `record`: it copies the JSON files of full-profile runs (quick-profile files
+are never promoted), refuses to replace a committed file whose content differs unless --replace is given, and writes
+each file atomically.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README_START = "<!-- reviewer-table:start (written by ./leukolab record; edit the code, not this table) -->"
+README_END = "<!-- reviewer-table:end -->"
+
+
+def java_command() -> list[str]:
+    classes = ROOT / "lib/target/classes"
+    cp_file = ROOT / "lib/target/classpath.txt"
+    if not classes.is_dir() or not cp_file.is_file():
+        raise RuntimeError(f"the library is not built ({classes} or {cp_file} missing): run ./leukolab setup")
+    java = os.environ.get("LEUKOLAB_JAVA", "java")
+    return [java, "-Xmx1g", "-cp", f"{classes}{os.pathsep}{cp_file.read_text().strip()}"]
+
+
+def rows(committed_only: bool = False) -> list[dict]:
+    """The table's rows, computed by org.leukolab.reports.Reviewer."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rows.json"
+        cmd = java_command() + ["org.leukolab.reports.Reviewer", str(out)] + (["--committed-only"] if committed_only else [])
+        env = dict(os.environ, LEUKOLAB_HOME=str(ROOT))
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        if p.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"org.leukolab.reports.Reviewer failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+        return json.loads(out.read_text())["rows"]
+
+
+def protocol(row: dict) -> str:
+    conf = row.get("configuration", "")
+    if conf.startswith("corrected"):
+        return "corrected"
+    if conf.startswith("substitute"):
+        return "as published, substitute backbone"
+    return "as published"
+
+
+def fmt(v, digits: int = 2) -> str:
+    return "" if v is None else f"{float(v):.{digits}f}"
+
+
+def interval(row: dict) -> str:
+    if "low" not in row:
+        return ""
+    return f"[{fmt(row['low'], 1)}, {fmt(row['high'], 1)}]"
+
+
+def data_label(row: dict) -> str:
+    if row.get("source") == "not run":
+        return ""
+    data = row.get("data", "unlabelled")
+    label = f"{row['datasets']} ({data})" if "datasets" in row else data
+    return label + (", quick-profile subset" if row.get("profile") == "quick" else "")
+
+
+def weights_label(row: dict) -> str:
+    w = row.get("weights", "")
+    return f"{w} {row['backbones']}" if "backbones" in row else w
+
+
+def short_machine(m: str) -> str:
+    """The CPU and core count (the full line, with memory and kernel, is in the result file)."""
+    return ", ".join(m.split(", ")[:2])
+
+
+REPORT_TITLES = {"report-000": "Report 000: small CNN vs frozen MobileNetV2, 5 classes (notebooks 20-23)",
+                 "report-001": "Report 001: BloodMNIST + WBC merged, 8 classes (notebooks 30-33)",
+                 "report-002": "Report 002: Random Forest, VGG16, custom CNN, 4 classes (notebooks 10-14)",
+                 "report-003": "Report 003: 8 classes at 96x96, outliers, extractors, augmentation, fine-tuning (notebooks 40-45)"}
+
+
+COLUMNS = ["report", "experiment", "configuration", "metric", "published (%)", "reproduced (%)", "95% interval",
+           "protocol", "data", "weights", "source", "profile", "commit", "machine", "date", "notebook"]
+
+
+def cells(row: dict) -> list[str]:
+    return [row["report"], row["experiment"], row["configuration"], row["metric"], fmt(row.get("published")),
+            fmt(row.get("reproduced")), interval(row) if row.get("source") != "not run" else "not run", protocol(row),
+            data_label(row), weights_label(row), row.get("source", ""), row.get("profile", ""), row.get("commit", ""),
+            short_machine(row.get("machine", "")),
+            row.get("date", "")[:16].replace("T", " "), row.get("notebook", "")]
+
+
+def html_table(rs: list[dict], build_dir: Path) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = []
+    last = None
+    for r in rs:
+        if r["report"] != last:
+            last = r["report"]
+            body.append(f"<tr class='group'><th colspan='{len(COLUMNS)}'>{html.escape(REPORT_TITLES.get(last, last))}</th></tr>")
+        c = [html.escape(x) for x in cells(r)]
+        nb = r.get("notebook")
+        if nb and (build_dir / "html" / f"{nb}.html").is_file():
+            c[-1] = f"<a href='html/{html.escape(nb)}.html'>{html.escape(nb)}</a>"
+        if r.get("file"):
+            c[5] = f"<a href='../{html.escape(r['file'])}' title='{html.escape(r['file'])}'>{c[5]}</a>"
+        klass = {"not run": "missing", "this run": "run", "committed full run": "committed"}.get(r.get("source"), "")
+        body.append(f"<tr class='{klass}' data-report='{html.escape(r['report'])}' data-result='{html.escape(r['result'])}' "
+                    f"data-metric='{html.escape(r['metric'])}' data-source='{html.escape(r.get('source', ''))}'>"
+                    + "".join(f"<td>{x}</td>" for x in c) + "</tr>")
+    return f"<table id='reviewer'><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
+
+
+def markdown_table(rs: list[dict]) -> str:
+    keep = [c for c in COLUMNS if c not in ("machine",)]
+    idx = [COLUMNS.index(c) for c in keep]
+    lines = ["| " + " | ".join(keep) + " |", "|" + "---|" * len(keep)]
+    for r in rs:
+        c = cells(r)
+        lines.append("| " + " | ".join(c[i].replace("|", "/") for i in idx) + " |")
+    machines = sorted({r["machine"] for r in rs if r.get("machine")})
+    if machines:
+        lines.append("")
+        lines.append("Machines: " + "; ".join(machines) + ".")
+    return "\n".join(lines)
+
+
+def atomic_copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
+def record(reports: list[str], replace: bool) -> int:
+    build = ROOT / "build/results"
+    if not build.is_dir():
+        print(f"nothing to record: {build} does not exist (run the notebooks in the full profile first)", file=sys.stderr)
+        return 1
+    targets = reports or sorted(p.name for p in build.iterdir() if p.is_dir())
+    planned, conflicts, quick = [], [], 0
+    for report in targets:
+        src_dir = build / report
+        if not src_dir.is_dir():
+            print(f"no results for {report} in {src_dir}", file=sys.stderr)
+            return 1
+        for f in sorted(src_dir.glob("*.json")):
+            if f.name.endswith(".predictions.json"):
+                continue
+            meta = json.loads(f.read_text())
+            if meta.get("run", {}).get("profile") != "full":
+                quick += 1
+                continue
+            pairs = [(f, ROOT / "results" / report / f.name)]
+            preds = f.with_name(f.name[:-5] + ".predictions.json")
+            if preds.is_file():
+                pairs.append((preds, ROOT / "results" / report / preds.name))
+            for s, d in pairs:
+                if d.is_file() and d.read_bytes() != s.read_bytes():
+                    conflicts.append(d)
+                planned.append((s, d))
+    if conflicts and not replace:
+        print("these committed results would be replaced by different ones:\n  "
+              + "\n  ".join(str(c.relative_to(ROOT)) for c in conflicts)
+              + "\nnothing was copied; run again with --replace to replace them", file=sys.stderr)
+        return 1
+    for s, d in planned:
+        atomic_copy(s, d)
+        print(f"recorded {d.relative_to(ROOT)}")
+    if quick:
+        print(f"({quick} quick-profile results left in build/results: only full-profile runs are recorded)")
+    if not planned:
+        print("no full-profile results to record")
+    write_readme()
+    return 0
+
+
+def write_readme() -> None:
+    readme = ROOT / "results/README.md"
+    text = readme.read_text() if readme.is_file() else "# Measured results\n"
+    table = markdown_table(rows(committed_only=True))
+    block = f"{README_START}\n{table}\n{README_END}"
+    if README_START in text and README_END in text:
+        before = text.split(README_START)[0]
+        after = text.split(README_END, 1)[1]
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n## Every published number and its committed reproduction\n\n" + block + "\n"
+    tmp = readme.with_name(".README.md.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, readme)
+    print(f"wrote the table in {readme.relative_to(ROOT)}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("rows", help="print the reviewer table's rows as JSON")
+    r.add_argument("--committed-only", action="store_true", help="only the committed results (results/)")
+    rec = sub.add_parser("record", help="promote full-profile results from build/results/ into results/")
+    rec.add_argument("reports", nargs="*", help="report folders, e.g. report-002 (default: all in build/results)")
+    rec.add_argument("--replace", action="store_true", help="replace committed results that differ")
+    a = ap.parse_args(argv)
+    if a.cmd == "rows":
+        print(json.dumps(rows(a.committed_only), indent=1))
+        return 0
+    return record(a.reports, a.replace)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

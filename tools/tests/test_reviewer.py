@@ -1,0 +1,62 @@
+"""./leukolab record (tools/reviewer.py): only full-profile results are promoted into results/, a committed file is
+never replaced by a different one without --replace, and the README table is rewritten in place."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import reviewer  # noqa: E402
+
+
+def result(profile, f1):
+    return {"title": "t", "metrics": {"accuracy": f1, "macro_f1": f1}, "extras": {"data": "stand-in"},
+            "run": {"profile": profile, "commit": "abc", "machine": "m", "date": "2026-12-02T00:00:00Z"}}
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setattr(reviewer, "ROOT", tmp_path)
+    monkeypatch.setattr(reviewer, "rows", lambda committed_only=False: [
+        {"report": "report-x", "experiment": "e", "configuration": "as published", "metric": "macro_f1",
+         "published": 90.0, "result": "full-test", "source": "committed full run", "reproduced": 50.0,
+         "low": 40.0, "high": 60.0, "profile": "full", "data": "stand-in", "datasets": "d", "machine": "m"}])
+    b = tmp_path / "build/results/report-x"
+    b.mkdir(parents=True)
+    (b / "full-test.json").write_text(json.dumps(result("full", 0.5)))
+    (b / "full-test.predictions.json").write_text("{}")
+    (b / "quick-test.json").write_text(json.dumps(result("quick", 0.4)))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results/README.md").write_text("# Measured results\n\nIntro.\n")
+    return tmp_path
+
+
+def test_record_promotes_full_runs_only(workspace, capsys):
+    assert reviewer.record([], replace=False) == 0
+    committed = workspace / "results/report-x"
+    assert sorted(p.name for p in committed.iterdir()) == ["full-test.json", "full-test.predictions.json"]
+    assert "quick-profile results left" in capsys.readouterr().out
+    readme = (workspace / "results/README.md").read_text()
+    assert readme.startswith("# Measured results\n\nIntro.") and reviewer.README_START in readme
+    assert "| report-x | e | as published | macro_f1 | 90.00 | 50.00 | [40.0, 60.0] |" in readme
+    # a second record rewrites the table in place, once
+    assert reviewer.record([], replace=False) == 0
+    assert (workspace / "results/README.md").read_text().count(reviewer.README_START) == 1
+
+
+def test_record_never_replaces_a_different_committed_result_without_asking(workspace, capsys):
+    committed = workspace / "results/report-x"
+    committed.mkdir()
+    (committed / "full-test.json").write_text(json.dumps(result("full", 0.9)))
+    assert reviewer.record(["report-x"], replace=False) == 1
+    assert "--replace" in capsys.readouterr().err
+    assert json.loads((committed / "full-test.json").read_text())["metrics"]["macro_f1"] == 0.9
+    assert not (committed / "full-test.predictions.json").exists(), "nothing is copied when one file conflicts"
+    assert reviewer.record(["report-x"], replace=True) == 0
+    assert json.loads((committed / "full-test.json").read_text())["metrics"]["macro_f1"] == 0.5
+
+
+def test_record_names_a_missing_report(workspace, capsys):
+    assert reviewer.record(["report-nope"], replace=False) == 1
+    assert "report-nope" in capsys.readouterr().err
