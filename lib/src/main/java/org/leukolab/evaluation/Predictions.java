@@ -70,6 +70,11 @@ public final class Predictions implements Rich {
         return new Predictions(title, index.records(), index.classes(), probabilities.toDoubleMatrix());
     }
 
+    /** Probabilities of the given records (one row each, in order) over {@code classes}. */
+    public static Predictions of(String title, List<ImageRecord> records, List<String> classes, double[][] probabilities) {
+        return new Predictions(title, records, classes, probabilities);
+    }
+
     public static Predictions of(String title, ImageIndex index, double[][] probabilities) {
         return new Predictions(title, index.records(), index.classes(), probabilities);
     }

@@ -183,6 +183,38 @@ public final class ResultStore {
         }
     }
 
+    /**
+     * Saved per-image predictions with their probabilities (as {@link #savePredictions(String, Predictions)} wrote
+     * them), rebuilt as {@link Predictions} whose records carry the saved split/class/file name and source; empty when
+     * the file is not there or holds no probabilities.
+     */
+    public Optional<Predictions> predictions(String name) {
+        Path f = dir.resolve(name + ".predictions.json");
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            if (!o.has("probabilities") || !o.has("classes")) {
+                return Optional.empty();
+            }
+            List<String> classes = List.of(GSON.fromJson(o.get("classes"), String[].class));
+            String[] files = GSON.fromJson(o.get("files"), String[].class);
+            String[] sources = o.has("sources") ? GSON.fromJson(o.get("sources"), String[].class) : new String[files.length];
+            int[] actual = GSON.fromJson(o.get("actual"), int[].class);
+            double[][] probs = GSON.fromJson(o.get("probabilities"), double[][].class);
+            List<org.leukolab.data.ImageRecord> records = new ArrayList<>();
+            for (int i = 0; i < files.length; i++) {
+                String split = files[i].contains("/") ? files[i].substring(0, files[i].indexOf('/')) : "";
+                records.add(new org.leukolab.data.ImageRecord(Path.of(files[i]), classes.get(actual[i]), split,
+                        sources[i] == null ? name : sources[i], null, 0, 0, 0, 0));
+            }
+            return Optional.of(Predictions.of(name, records, classes, probs));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     public Optional<ClassificationReport> load(String name) {
         Path f = dir.resolve(name + ".json");
         if (!Files.isRegularFile(f)) {
@@ -246,7 +278,9 @@ public final class ResultStore {
         try {
             JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
             if (!o.has("intervals_95") || !o.getAsJsonObject("intervals_95").has(metric)) {
-                return Optional.empty();
+                // saved before intervals were: computed from the saved per-image probabilities, when there
+                Metric m = metric.equals("macro_f1") ? Metric.F1 : metric.equals("accuracy") ? Metric.ACCURACY : null;
+                return m == null ? Optional.empty() : predictions(name).map(p -> Bootstrap.interval(p, m));
             }
             JsonObject ci = o.getAsJsonObject("intervals_95").getAsJsonObject(metric);
             return Optional.of(new Bootstrap.Interval(metric, o.getAsJsonObject("metrics").get(metric).getAsDouble(),

@@ -94,6 +94,15 @@ class ExperimentTest {
         assertEquals(ci.value(), savedCi.value(), 1e-12);
         assertTrue(ci.low() <= ci.value() && ci.value() <= ci.high() && ci.low() < ci.high(), ci.toString());
         assertEquals(List.of("mlp-test", "mlp-val"), store.names());
+        // a result saved before intervals were: the interval comes from its saved probabilities, the same
+        Path file = dir.resolve("results/report-x/mlp-test.json");
+        JsonObject old = new Gson().fromJson(Files.readString(file), JsonObject.class);
+        old.remove("intervals_95");
+        Files.writeString(file, new Gson().toJson(old));
+        Bootstrap.Interval recomputed = store.interval("mlp-test", "macro_f1").orElseThrow();
+        assertEquals(ci.low(), recomputed.low(), 1e-6);
+        assertEquals(ci.high(), recomputed.high(), 1e-6);
+        assertEquals(run.testPredictions().scores().accuracy(), store.predictions("mlp-test").orElseThrow().scores().accuracy(), 1e-12);
         Reproduction r = Reproduction.of("report x", store, "macro_f1").row("mlp", "as published", 91.5, "mlp-test")
                 .row("mlp", "a run never made", 80.0, "other-test");
         var t = r.table();
