@@ -1,6 +1,7 @@
 package org.leukolab.evaluation;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.leukolab.metrics.Metric;
@@ -64,6 +65,44 @@ public final class Bootstrap {
 
     public static Interval interval(Predictions p, Metric metric) {
         return interval(p, metric, DEFAULT_RESAMPLES, DEFAULT_SEED);
+    }
+
+    /**
+     * The same from predicted classes alone (for results saved without probabilities), for the metrics of the
+     * confusion matrix: accuracy, macro F1, weighted F1. A predicted class of -1 (no class, as report 002's one-hot
+     * forest abstains) counts as wrong. The same resamples as {@link #interval(Predictions, Metric, int, long)}.
+     */
+    public static Interval interval(int[] actual, int[] predicted, List<String> classes, Metric metric, int resamples, long seed) {
+        if (metric != Metric.ACCURACY && metric != Metric.F1 && metric != Metric.WEIGHTED_F1) {
+            throw new IllegalArgumentException(metric + " needs probabilities; from classes alone: accuracy, f1, weighted_f1");
+        }
+        int n = actual.length;
+        double value = confusionMetric(org.leukolab.metrics.ConfusionMatrix.of(actual, predicted, classes), metric);
+        if (n == 0) {
+            return new Interval(metric.key(), Double.NaN, Double.NaN, Double.NaN, 0);
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] stats = new double[resamples];
+        int[] ra = new int[n];
+        int[] rpred = new int[n];
+        for (int b = 0; b < resamples; b++) {
+            for (int i = 0; i < n; i++) {
+                int j = rnd.nextInt(n);
+                ra[i] = actual[j];
+                rpred[i] = predicted[j];
+            }
+            stats[b] = confusionMetric(org.leukolab.metrics.ConfusionMatrix.of(ra, rpred, classes), metric);
+        }
+        double[] ok = Arrays.stream(stats).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        return new Interval(metric.key(), value, percentile(ok, 0.025), percentile(ok, 0.975), resamples);
+    }
+
+    private static double confusionMetric(org.leukolab.metrics.ConfusionMatrix cm, Metric metric) {
+        return switch (metric) {
+            case ACCURACY -> cm.accuracy();
+            case F1 -> cm.macroF1();
+            default -> cm.weightedF1();
+        };
     }
 
     /** Linear interpolation between order statistics (numpy's default percentile). */

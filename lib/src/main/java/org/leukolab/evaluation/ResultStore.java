@@ -280,7 +280,21 @@ public final class ResultStore {
             if (!o.has("intervals_95") || !o.getAsJsonObject("intervals_95").has(metric)) {
                 // saved before intervals were: computed from the saved per-image probabilities, when there
                 Metric m = metric.equals("macro_f1") ? Metric.F1 : metric.equals("accuracy") ? Metric.ACCURACY : null;
-                return m == null ? Optional.empty() : predictions(name).map(p -> Bootstrap.interval(p, m));
+                if (m == null) {
+                    return Optional.empty();
+                }
+                Optional<Predictions> p = predictions(name);
+                if (p.isPresent()) {
+                    return Optional.of(Bootstrap.interval(p.get(), m));
+                }
+                Optional<Map<String, int[]>> classes = loadPredictions(name);
+                if (classes.isEmpty() || !o.has("classes")) {
+                    return Optional.empty();
+                }
+                List<String> names = List.of(GSON.fromJson(o.get("classes"), String[].class));
+                int[] actual = classes.get().values().stream().mapToInt(v -> v[0]).toArray();
+                int[] predicted = classes.get().values().stream().mapToInt(v -> v[1]).toArray();
+                return Optional.of(Bootstrap.interval(actual, predicted, names, m, Bootstrap.DEFAULT_RESAMPLES, Bootstrap.DEFAULT_SEED));
             }
             JsonObject ci = o.getAsJsonObject("intervals_95").getAsJsonObject(metric);
             return Optional.of(new Bootstrap.Interval(metric, o.getAsJsonObject("metrics").get(metric).getAsDouble(),

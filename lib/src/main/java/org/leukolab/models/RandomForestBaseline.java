@@ -50,6 +50,7 @@ public final class RandomForestBaseline {
 
     /** Grows {@code trees} trees (in rounds, with a progress bar), reproducible from {@code seed}. */
     public static RandomForestBaseline fit(LoadedImages train, int trees, long seed) {
+        requireHeap(train, Runtime.getRuntime().maxMemory());
         resetPeaks();
         long t0 = System.nanoTime();
         DataFrame df = frame(train, true);
@@ -70,6 +71,26 @@ public final class RandomForestBaseline {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new RandomForestBaseline(forest, train.classes(), train.height(), train.width(), seconds, peakHeap());
+    }
+
+    /**
+     * The Java heap a fit needs, scaled from a measurement: report 002's full protocol (7,965 images of 49,152 pixels,
+     * 100 trees) completed with a 14 GB heap (its pools peaked at 17.6 GB, an upper bound) and not with the default.
+     */
+    public static long requiredHeapBytes(int images, int pixelsPerImage) {
+        return (long) (14e9 * ((double) images * pixelsPerImage) / (7_965.0 * 49_152));
+    }
+
+    /** Stops before a fit that would run out of memory hours later, naming the setting that fixes it. */
+    static void requireHeap(LoadedImages train, long maxHeap) {
+        long need = requiredHeapBytes(train.size(), train.height() * train.width() * 3);
+        if (need > maxHeap) {
+            throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+                    "fitting the forest on %,d images of %,d pixels needs about %.0f GB of Java heap; this JVM has %.1f GB. "
+                            + "Start it with more, e.g. LEUKOLAB_HEAP=%dg LEUKOLAB_OFFHEAP=4g ./leukolab run --profile full "
+                            + "notebooks/11-report-002-random-forest.ipynb (the same variables work for ./leukolab lab)",
+                    train.size(), train.height() * train.width() * 3, need / 1e9, maxHeap / 1e9, (long) Math.ceil(need / 1e9)));
+        }
     }
 
     /** Majority vote of the trees: the ordinary single-label forest. */

@@ -33,6 +33,16 @@ class BootstrapAndTsneTest {
         assertEquals(acc, Bootstrap.interval(pr, Metric.ACCURACY, 500, 7), "same seed, same interval");
         var f1 = Bootstrap.interval(pr, Metric.F1, 300, 7);
         assertTrue(f1.low() <= f1.value() && f1.value() <= f1.high(), f1.toString());
+        // from predicted classes alone (results saved without probabilities): the same resamples, the same interval
+        assertEquals(f1, Bootstrap.interval(y, pr.predicted(), pr.classes(), Metric.F1, 300, 7));
+        assertEquals(acc, Bootstrap.interval(y, pr.predicted(), pr.classes(), Metric.ACCURACY, 500, 7));
+        // an abstention (-1) counts as wrong
+        int[] abstaining = pr.predicted().clone();
+        abstaining[0] = -1;
+        var withNone = Bootstrap.interval(y, abstaining, pr.classes(), Metric.ACCURACY, 500, 7);
+        assertEquals(org.leukolab.metrics.ConfusionMatrix.of(y, abstaining, pr.classes()).accuracy(), withNone.value(), 1e-12);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Bootstrap.interval(y, pr.predicted(), pr.classes(), Metric.AUC, 10, 1));
     }
 
     @Test

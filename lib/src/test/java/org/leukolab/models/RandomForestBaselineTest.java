@@ -33,6 +33,18 @@ class RandomForestBaselineTest {
     }
 
     @Test
+    void aFitThatWouldRunOutOfHeapStopsFirstNamingTheSetting() {
+        LoadedImages train = images(150, 1);
+        long need = RandomForestBaseline.requiredHeapBytes(train.size(), train.height() * train.width() * 3);
+        RandomForestBaseline.requireHeap(train, need); // enough: no error
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> RandomForestBaseline.requireHeap(train, need - 1));
+        assertTrue(e.getMessage().contains("LEUKOLAB_HEAP="), e.getMessage());
+        // the full protocol: 7,965 images of 128x128x3 need the 14 GB it was measured with
+        assertEquals(14e9, RandomForestBaseline.requiredHeapBytes(7_965, 49_152), 1e6);
+    }
+
+    @Test
     void learnsAndIsReproducible() {
         LoadedImages train = images(150, 1);
         LoadedImages test = images(60, 2);
