@@ -40,17 +40,22 @@ import keras as keras_package  # noqa: E402  (the Keras 2 package TensorFlow 2.1
 KERAS_VERSION = keras_package.__version__
 
 PERIOD = 1021
+# the architectures added later repeat a shorter block (127, also prime): their hundreds of kernels would otherwise
+# cost 4 kB each in the repository. Not InceptionV3: with 127, one of its 1x7 convolutions gives a constant output.
+SHORT_PERIOD = 127
+SHORT_PERIOD_ARCHITECTURES = {"densenet121", "mobilenetv3large", "efficientnetv2s", "efficientnetv2m", "efficientnetv2l"}
 VECTOR_PERIOD = 31
+FLOAT64_ARCHITECTURES = {"efficientnetv2m", "efficientnetv2l"}
 SEED = 20261124
 apps = keras.applications
 
 
-def periodic(shape, rng, kind):
-    """Random values repeating with a prime period: 1021 for kernels, 31 for per-channel vectors."""
+def periodic(shape, rng, kind, kernel_period=PERIOD):
+    """Random values repeating with a prime period: 1021 (or 127) for kernels, 31 for per-channel vectors."""
     n = int(np.prod(shape))
     if kind == "count":
         return np.full(shape, 1000, dtype=np.int64)
-    period = PERIOD if len(shape) > 1 else VECTOR_PERIOD
+    period = kernel_period if len(shape) > 1 else VECTOR_PERIOD
     block = rng.standard_normal(min(period, max(n, 1))).astype(np.float32)
     flat = np.resize(block, n)
     if kind == "variance":
@@ -68,13 +73,13 @@ def weight_kind(name: str) -> str:
             "moving_mean": "mean", "mean": "mean", "bias": "bias", "count": "count"}.get(base, "kernel")
 
 
-def randomise(model, x, rng):
+def randomise(model, x, rng, kernel_period=PERIOD):
     """Periodic random weights, then, layer after layer, one scale and one shift per layer so that its
     output on x has mean 0 (before any activation) and standard deviation 1: no dead ReLU layers, no
     blow-up, and the periodic structure survives (a scalar scale and shift keep it)."""
     for layer in model.layers:
         if layer.weights:
-            layer.set_weights([periodic(tuple(w.shape), rng, weight_kind(w.name)) for w in layer.weights])
+            layer.set_weights([periodic(tuple(w.shape), rng, weight_kind(w.name), kernel_period) for w in layer.weights])
     for layer in model.layers:
         kinds = [weight_kind(w.name) for w in layer.weights]
         if "kernel" not in kinds and "gamma" not in kinds:
@@ -103,7 +108,8 @@ def randomise(model, x, rng):
 
 def compress_copy(src: Path, dst: Path):
     """Rewrite an HDF5 file with every dataset gzip-compressed in contiguous row chunks; attributes kept."""
-    with h5py.File(src, "r") as fin, h5py.File(dst, "w", libver=("v108", "v110")) as fout:
+    # HDF5 1.10 format: single-chunk datasets need no chunk index (files of many small tensors halve); 1.12 still reads it (the Java side has HDF5 1.12.1)
+    with h5py.File(src, "r") as fin, h5py.File(dst, "w", libver=("v110", "v112")) as fout:
         def copy_attrs(a, b):
             for k, v in a.attrs.items():
                 b.attrs[k] = v
@@ -124,7 +130,7 @@ def write_dataset(group, name, data):
     """A dataset in contiguous row chunks, deflated twice: a periodic tensor shrinks about 5000-fold
     (one deflate pass stops near 160-fold). Standard HDF5 filters, read back transparently."""
     data = np.asarray(data)
-    if data.ndim == 0 or data.size < 4096:
+    if data.ndim == 0 or data.size < 64:
         return group.create_dataset(name, data=data)
     row = int(np.prod(data.shape[1:])) if data.ndim > 1 else 1
     rows = max(1, min(data.shape[0], (1 << 24) // max(row, 1)))
@@ -138,12 +144,40 @@ def write_dataset(group, name, data):
     return group[name]
 
 
-def save_io(path: Path, raw, pre, out, meta: dict):
+def keras20_names(src: Path, dst: Path):
+    """A copy of a weight file with automatic layer names counted from 1 (conv2d -> conv2d_1, conv2d_1 -> conv2d_2),
+    as Keras 2.0 named them when it wrote the official InceptionV3 files, in the same layer order."""
+    import re
+
+    def shift(name):
+        m = re.fullmatch(r"(conv2d|batch_normalization|dense)(?:_(\d+))?", name)
+        return name if not m else f"{m.group(1)}_{int(m.group(2) or 0) + 1}"
+
+    with h5py.File(src, "r") as fin, h5py.File(dst, "w", libver=("v110", "v112")) as fout:
+        for k, v in fin.attrs.items():
+            fout.attrs[k] = v
+        names = [n.decode() if isinstance(n, bytes) else n for n in fin.attrs["layer_names"]]
+        fout.attrs["layer_names"] = np.array([shift(n).encode() for n in names])
+        for n in names:
+            gin, gout = fin[n], fout.create_group(shift(n))
+            weight_names = [w.decode() if isinstance(w, bytes) else w for w in gin.attrs["weight_names"]]
+            gout.attrs["weight_names"] = np.array([(shift(n) + w[len(n):]).encode() for w in weight_names])
+            for w in weight_names:
+                parts = w.split("/")
+                inner = gout.require_group(shift(parts[0]))
+                for p in parts[1:-1]:
+                    inner = inner.require_group(p)
+                write_dataset(inner, parts[-1], fin[n][w][()])
+
+
+def save_io(path: Path, raw, pre, out, meta: dict, out64=None):
     with h5py.File(path, "w", libver=("v108", "v110")) as f:
         write_dataset(f, "input_raw", raw.astype(np.float32))
         if pre is not None:
             write_dataset(f, "input_preprocessed", np.asarray(pre, dtype=np.float32))
         write_dataset(f, "output", np.asarray(out, dtype=np.float32))
+        if out64 is not None:
+            write_dataset(f, "output_float64", np.asarray(out64, dtype=np.float64))
         for k, v in meta.items():
             f.attrs[k] = v
 
@@ -191,7 +225,7 @@ def SqueezeNet(weights=None, input_shape=None, include_top=True, classes=1000, c
 
 
 ARCHITECTURES = [
-    # fixture name, Keras builder, its preprocess_input, extra arguments
+    # fixture name, Keras builder, its preprocess_input, extra arguments[, input size when 32 is too small]
     ("vgg16", apps.VGG16, apps.vgg16.preprocess_input, {}),
     ("resnet50", apps.ResNet50, apps.resnet50.preprocess_input, {}),
     ("mobilenetv2_1.0", apps.MobileNetV2, apps.mobilenet_v2.preprocess_input, dict(alpha=1.0)),
@@ -199,6 +233,12 @@ ARCHITECTURES = [
     ("efficientnetb0", apps.EfficientNetB0, apps.efficientnet.preprocess_input, {}),
     ("mobilenet_0.25", apps.MobileNet, apps.mobilenet.preprocess_input, dict(alpha=0.25)),
     ("squeezenet", SqueezeNet, apps.vgg16.preprocess_input, {}),
+    ("densenet121", apps.DenseNet121, apps.densenet.preprocess_input, {}),
+    ("inceptionv3", apps.InceptionV3, apps.inception_v3.preprocess_input, {}, 75),
+    ("mobilenetv3large", apps.MobileNetV3Large, apps.mobilenet_v3.preprocess_input, {}),
+    ("efficientnetv2s", apps.EfficientNetV2S, apps.efficientnet_v2.preprocess_input, {}),
+    ("efficientnetv2m", apps.EfficientNetV2M, apps.efficientnet_v2.preprocess_input, {}),
+    ("efficientnetv2l", apps.EfficientNetV2L, apps.efficientnet_v2.preprocess_input, {}),
 ]
 # real official files checked at 96x96 (input and output recorded; the files themselves are never committed)
 OFFICIAL = [
@@ -212,7 +252,7 @@ OFFICIAL = [
      lambda f: SqueezeNet(include_top=False, weights=str(f), input_shape=(96, 96, 3)),
      apps.vgg16.preprocess_input, "SqueezeNet", dict(include_top=False), 102),
 ]
-SIZE = 32  # the smallest input every one of them accepts
+SMALLEST = 32  # the smallest input most of them accept (InceptionV3: 75)
 
 
 def write_summaries(path: Path):
@@ -223,7 +263,12 @@ def write_summaries(path: Path):
                              ("MobileNetV2 (alpha 1.0)", apps.MobileNetV2, dict(alpha=1.0)),
                              ("MobileNetV2 (alpha 0.5)", apps.MobileNetV2, dict(alpha=0.5)),
                              ("MobileNetV2 (alpha 0.35)", apps.MobileNetV2, dict(alpha=0.35)),
-                             ("EfficientNetB0", apps.EfficientNetB0, {})]:
+                             ("EfficientNetB0", apps.EfficientNetB0, {}),
+                             ("MobileNet (alpha 0.25)", apps.MobileNet, dict(alpha=0.25)),
+                             ("SqueezeNet 1.1", SqueezeNet, {}),
+                             ("DenseNet121", apps.DenseNet121, {}), ("InceptionV3", apps.InceptionV3, {}),
+                             ("MobileNetV3Large", apps.MobileNetV3Large, {}), ("EfficientNetV2S", apps.EfficientNetV2S, {}),
+                             ("EfficientNetV2M", apps.EfficientNetV2M, {}), ("EfficientNetV2L", apps.EfficientNetV2L, {})]:
         keras.backend.clear_session()
         top = build(weights=None, input_shape=(224, 224, 3), include_top=True, **kw)
         keras.backend.clear_session()
@@ -250,9 +295,10 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     index_file = out / "fixtures.json"
     index = json.loads(index_file.read_text()) if a.only and index_file.exists() else {}
-    for i, (name, build, preprocess, kw) in enumerate(ARCHITECTURES):
+    for i, (name, build, preprocess, kw, *size) in enumerate(ARCHITECTURES):
         if a.only and name not in a.only:
             continue
+        SIZE = size[0] if size else SMALLEST
         rng = np.random.default_rng(SEED + i)
         tf.keras.utils.set_random_seed(SEED + i)
         raw = rng.integers(0, 256, size=(2, SIZE, SIZE, 3)).astype(np.float32)
@@ -261,11 +307,14 @@ def main():
         # the model without top loads the same file by layer name
         top = build(weights=None, input_shape=(SIZE, SIZE, 3), include_top=True, classes=10,
                     classifier_activation=None, **kw)
-        randomise(top, pre, rng)
+        randomise(top, pre, rng, SHORT_PERIOD if name in SHORT_PERIOD_ARCHITECTURES else PERIOD)
         weights = out / f"{name}.weights.h5"
+        keep = tempfile.TemporaryDirectory()
+        plain_copy = Path(keep.name) / "w.h5"
         with tempfile.TemporaryDirectory() as tmp:
             plain = Path(tmp) / "w.h5"
             top.save_weights(plain)  # Keras' HDF5 weight layout (.h5 suffix)
+            shutil.copyfile(plain, plain_copy)
             compress_copy(plain, weights)
             keras.backend.clear_session()  # auto-generated names (normalization, rescaling) restart, so they match
             notop = build(weights=None, input_shape=(SIZE, SIZE, 3), include_top=False, **kw)
@@ -276,6 +325,18 @@ def main():
                     assert layer.name in top_by_name, f"{name}: no-top layer {layer.name} has no twin in the top model"
                     for mine, twin in zip(layer.get_weights(), top_by_name[layer.name].get_weights()):
                         assert np.array_equal(mine, twin), f"{name}: {layer.name} was not loaded by name"
+        # the deepest networks (about 60 to 80 residual blocks) also get their output in float64: in float32 both
+        # Keras and DL4J are up to about 1e-3 away from the exact result there, so 1e-4 is checked in float64
+        exact = {}
+        if name in FLOAT64_ARCHITECTURES:
+            keras.backend.set_floatx("float64")
+            for label in ("top", "notop"):
+                keras.backend.clear_session()
+                m64 = (build(weights=None, input_shape=(SIZE, SIZE, 3), include_top=True, classes=10, classifier_activation=None, **kw)
+                       if label == "top" else build(weights=None, input_shape=(SIZE, SIZE, 3), include_top=False, **kw))
+                m64.load_weights(plain_copy, by_name=label == "notop")
+                exact[label] = m64(pre.astype(np.float64), training=False).numpy()
+            keras.backend.set_floatx("float32")
         for label, model in (("top", top), ("notop", notop)):
             y = model(pre, training=False).numpy()
             case = f"{name}_{label}_{SIZE}"
@@ -283,10 +344,13 @@ def main():
                     "architecture": build.__name__, "input_size": SIZE, "include_top": label == "top",
                     "config": json.dumps(kw), "weights_file": weights.name,
                     "weights": "random (periodic, see make_fixtures.py)"}
-            save_io(out / f"{case}.io.h5", raw, pre, y, meta)
+            save_io(out / f"{case}.io.h5", raw, pre, y, meta, exact.get(label))
             index[case] = {**meta, "output_shape": list(y.shape)}
             print(f"{case}: output {y.shape}, |y| max {np.abs(y).max():.3f}")
         print(f"  {weights.name}: {weights.stat().st_size / 1e3:.0f} kB")
+        if name == "inceptionv3":
+            keras20_names(weights, out / "inceptionv3_keras20_names.weights.h5")
+            print("  inceptionv3_keras20_names.weights.h5: the same weights under names counted from 1")
 
     if a.official_weights:
         import hashlib

@@ -120,6 +120,7 @@ public final class GradCam {
                 .updater(new org.nd4j.linalg.learning.config.NoOp()).layer(probe).build();
         conf.getVertices().put(layer, new LayerVertex(nnc, null));
         conf.getVertexInputs().put(layer, new ArrayList<>(List.of(PROBED)));
+        org.leukolab.models.backbones.Transfer.keepSameDiffDataTypes(conf);
         ComputationGraph sub = new ComputationGraph(conf);
         sub.init();
         for (org.deeplearning4j.nn.api.Layer l : sub.getLayers()) {

@@ -12,13 +12,19 @@ public enum KerasPreprocessing {
     CAFFE,
     /** MobileNet, MobileNetV2 ('tf' mode): scale to [-1, 1] (x / 127.5 - 1). */
     TF,
-    /** EfficientNet: nothing; the model starts with its own rescaling and normalisation layers. */
+    /** EfficientNet, EfficientNetV2, MobileNetV3: nothing; the model starts with its own rescaling (and normalisation). */
     NONE,
+    /** DenseNet ('torch' mode): x / 255, then (x - mean) / std per channel with ImageNet's RGB mean and std. */
+    TORCH,
     /**
      * Not a Keras Applications mode: x / 255, values in [0, 1]. What report 000's code fed its MobileNetV2
      * (whose own preprocessing is {@link #TF}); kept to reproduce that run.
      */
     SCALE_0_1;
+
+    /** ImageNet's RGB means and standard deviations of 0..1 pixels, as Keras' torch mode uses them. */
+    public static final double[] TORCH_MEAN = {0.485, 0.456, 0.406};
+    public static final double[] TORCH_STD = {0.229, 0.224, 0.225};
 
     /** ImageNet means in BGR order, as Keras' caffe mode subtracts them. */
     public static final double[] CAFFE_MEAN_BGR = {103.939, 116.779, 123.68};
@@ -39,6 +45,13 @@ public enum KerasPreprocessing {
             }
             case TF -> rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).div(127.5).subi(1.0);
             case NONE -> rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup();
+            case TORCH -> {
+                INDArray x = rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).div(255.0);
+                for (int c = 0; c < 3; c++) {
+                    x.get(channel(c)).subi(TORCH_MEAN[c]).divi(TORCH_STD[c]);
+                }
+                yield x;
+            }
             case SCALE_0_1 -> rgbNchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).div(255.0);
         };
     }

@@ -88,4 +88,27 @@ class GradCamTest {
         assertArrayEquals(red[2], both[0][2], 1e-9);
         assertArrayEquals(green[12], both[1][12], 1e-9);
     }
+
+    /**
+     * On a real architecture with squeeze-and-excitation vertices (EfficientNetV2S, fine-tuned with BatchNorm frozen):
+     * the rebuilt downstream graph runs, maps have the image's size and values in [0, 1], and repeat exactly.
+     */
+    @Test
+    void worksOnAFineTunedEfficientNetV2() {
+        var b = org.leukolab.models.backbones.EfficientNetV2.build("S", 32, false, 10, false, 1);
+        ComputationGraph model = org.leukolab.models.backbones.Transfer.classifier(b,
+                org.leukolab.models.backbones.Head.globalAveragePooling().dense(16).dropout(0.3).softmax(3),
+                new org.nd4j.linalg.learning.config.Adam(1e-3), 1,
+                org.leukolab.models.backbones.Freeze.firstFraction(0.6).keepBatchNormFrozen());
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32).muli(255);
+        GradCam cam = GradCam.of(model, b.featureLayer());
+        double[][][] maps = cam.maps(x, new int[] {0, 2});
+        assertArrayEquals(new int[] {32, 32}, new int[] {maps[0].length, maps[0][0].length});
+        for (double[] row : maps[1]) {
+            for (double v : row) {
+                assertTrue(v >= 0 && v <= 1, "map values in [0, 1]: " + v);
+            }
+        }
+        assertArrayEquals(maps[1][5], cam.maps(x, new int[] {0, 2})[1][5], 0.0, "the same maps again");
+    }
 }

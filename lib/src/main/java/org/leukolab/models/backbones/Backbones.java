@@ -46,6 +46,26 @@ public final class Backbones {
         return SqueezeNet.build(size, includeTop, 1000, true, SEED);
     }
 
+    /** DenseNet121 (Keras' {@code DenseNet121}); 'torch' preprocessing. */
+    public static Backbone denseNet121(int size, boolean includeTop) {
+        return DenseNet.build(121, size, includeTop, 1000, true, SEED);
+    }
+
+    /** Inception v3 (Keras' {@code InceptionV3}); inputs of at least 75x75. */
+    public static Backbone inceptionV3(int size, boolean includeTop) {
+        return InceptionV3.build(size, includeTop, 1000, true, SEED);
+    }
+
+    /** MobileNetV3 Large at width 1.0 (Keras' {@code MobileNetV3Large}); takes raw 0..255 pixels. */
+    public static Backbone mobileNetV3Large(int size, boolean includeTop) {
+        return MobileNetV3.large(size, includeTop, 1000, true, SEED);
+    }
+
+    /** EfficientNetV2 S, M or L (Keras' {@code EfficientNetV2S/M/L}); takes raw 0..255 pixels. */
+    public static Backbone efficientNetV2(String variant, int size, boolean includeTop) {
+        return EfficientNetV2.build(variant, size, includeTop, 1000, true, SEED);
+    }
+
     /**
      * Loads the official ImageNet file for this backbone, or throws {@link ImageNetWeights.Missing}.
      * MobileNetV2 has one file per training resolution (96 to 224) as Keras does; when the one for this

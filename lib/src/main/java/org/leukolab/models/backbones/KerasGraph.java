@@ -129,6 +129,24 @@ final class KerasGraph {
     }
 
     String conv(String name, String in, int filters, int k, int stride, Pad pad, boolean bias, Activation act) {
+        return conv(name, in, filters, k, k, stride, pad, bias, act);
+    }
+
+    /** A convolution with a kh x kw kernel (InceptionV3's 1x7 and 7x1); 'same' with stride 1, or 'valid'. */
+    String conv(String name, String in, int filters, int kh, int kw, int stride, Pad pad, boolean bias, Activation act) {
+        if (kh != kw) {
+            if (pad == Pad.SAME && stride != 1) {
+                throw new IllegalArgumentException("rectangular kernels are built with stride 1 or 'valid' padding");
+            }
+            int[] s = shape(in);
+            ConvolutionLayer layer = new ConvolutionLayer.Builder(kh, kw).stride(stride, stride).nOut(filters).hasBias(bias)
+                    .activation(act).convolutionMode(pad == Pad.SAME ? ConvolutionMode.Same : ConvolutionMode.Truncate).build();
+            mapped.add(new Mapped(name, Kind.CONV, null, null, 0));
+            int[] out = pad == Pad.SAME ? new int[] {s[0], s[1], filters}
+                    : new int[] {(s[0] - kh) / stride + 1, (s[1] - kw) / stride + 1, filters};
+            return put(name, layer, out, in);
+        }
+        int k = kh;
         String src = samePadIfStrided(name, in, k, stride, pad);
         int[] s = shape(src);
         ConvolutionLayer layer = new ConvolutionLayer.Builder(k, k)
@@ -178,11 +196,66 @@ final class KerasGraph {
         return put(name, new ActivationLayer.Builder().activation(act).build(), shape(in), in);
     }
 
+    /** An activation DL4J's enum lacks (e.g. MobileNetV3's hard swish). */
+    String activation(String name, String in, org.nd4j.linalg.activations.IActivation act) {
+        return put(name, new ActivationLayer.Builder().activation(act).build(), shape(in), in);
+    }
+
+    /** Keras Rescaling(scale, offset): x * scale + offset, no weights (EfficientNetV2's and MobileNetV3's first layer). */
+    String rescaling(String name, String in, double scale, double offset) {
+        b.addVertex(name + "__scale", new org.deeplearning4j.nn.conf.graph.ScaleVertex(scale), in);
+        b.addVertex(name, new org.deeplearning4j.nn.conf.graph.ShiftVertex(offset), name + "__scale");
+        shapes.put(name + "__scale", shape(in));
+        shapes.put(name, shape(in));
+        last = name;
+        return name;
+    }
+
+    /** Element-wise product of two maps of the same shape (Keras Multiply). */
+    String multiply(String name, String a, String c) {
+        b.addVertex(name, new ElementWiseVertex(ElementWiseVertex.Op.Product), a, c);
+        shapes.put(name, shape(a));
+        last = name;
+        return name;
+    }
+
     String maxPool(String name, String in, int k, int stride) {
         int[] s = shape(in);
         return put(name, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
                         .kernelSize(k, k).stride(stride, stride).convolutionMode(ConvolutionMode.Truncate).build(),
                 new int[] {(s[0] - k) / stride + 1, (s[1] - k) / stride + 1, s[2]}, in);
+    }
+
+    /**
+     * Keras AveragePooling2D: 'valid', or 'same' with stride 1 where, as in Keras, the padded border is not counted
+     * in the average.
+     */
+    String avgPool(String name, String in, int k, int stride, Pad pad) {
+        int[] s = shape(in);
+        boolean same = pad == Pad.SAME;
+        if (same && stride != 1) {
+            throw new IllegalArgumentException("'same' average pooling is only built with stride 1");
+        }
+        return put(name, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG)
+                        .kernelSize(k, k).stride(stride, stride).avgPoolIncludePadInDivisor(false)
+                        .convolutionMode(same ? ConvolutionMode.Same : ConvolutionMode.Truncate).build(),
+                same ? s.clone() : new int[] {(s[0] - k) / stride + 1, (s[1] - k) / stride + 1, s[2]}, in);
+    }
+
+    /** Keras MaxPooling2D with 'same' padding and stride 1 (the map keeps its size). */
+    String maxPoolSame(String name, String in, int k) {
+        return put(name, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                .kernelSize(k, k).stride(1, 1).convolutionMode(ConvolutionMode.Same).build(), shape(in), in);
+    }
+
+    /** Keras' concatenate of several maps along channels, in the order given. */
+    String concat(String name, List<String> inputs) {
+        b.addVertex(name, new org.deeplearning4j.nn.conf.graph.MergeVertex(), inputs.toArray(String[]::new));
+        int[] first = shape(inputs.get(0));
+        int c = inputs.stream().mapToInt(this::channels).sum();
+        shapes.put(name, new int[] {first[0], first[1], c});
+        last = name;
+        return name;
     }
 
     String globalAveragePool(String name, String in) {
@@ -218,6 +291,10 @@ final class KerasGraph {
 
     /** A 1x1 convolution applied to a pooled (1x1) map, as Keras' squeeze-and-excitation does; built as Dense. */
     String denseFrom1x1Conv(String name, String in, int units, Activation act) {
+        return denseFrom1x1Conv(name, in, units, act.getActivationFunction());
+    }
+
+    String denseFrom1x1Conv(String name, String in, int units, org.nd4j.linalg.activations.IActivation act) {
         mapped.add(new Mapped(name, Kind.DENSE_FROM_1X1_CONV, null, null, 0));
         return put(name, new DenseLayer.Builder().nOut(units).activation(act).build(), new int[] {units}, in);
     }

@@ -39,6 +39,9 @@ public final class KerasWeightLoader {
         if (mapped.stream().allMatch(m -> byName.containsKey(m.name()))) {
             mapped.forEach(m -> source.add(byName.get(m.name())));
             matchedBy = "name";
+        } else if (mapped.stream().allMatch(m -> byName.containsKey(countedFromOne(m.name())))) {
+            mapped.forEach(m -> source.add(byName.get(countedFromOne(m.name()))));
+            matchedBy = "name (the file's automatic names count from 1, as Keras 2.0 named layers)";
         } else {
             if (file.layers().size() != mapped.size()) {
                 String missing = mapped.stream().filter(m -> !byName.containsKey(m.name())).findFirst()
@@ -58,6 +61,21 @@ public final class KerasWeightLoader {
         List<String> used = source.stream().map(KerasWeightFile.Layer::name).toList();
         List<String> unused = file.layers().stream().map(KerasWeightFile.Layer::name).filter(n -> !used.contains(n)).toList();
         return new Report(matchedBy, mapped.size(), unused);
+    }
+
+    private static final java.util.regex.Pattern AUTO_NAME = java.util.regex.Pattern.compile("(conv2d|batch_normalization|dense)(?:_(\\d+))?");
+
+    /**
+     * Today's Keras names unnamed layers {@code conv2d}, {@code conv2d_1}, ...; Keras 2.0, which wrote some official
+     * files (InceptionV3's), started at {@code conv2d_1}. The name the older Keras gave the same layer.
+     */
+    static String countedFromOne(String name) {
+        java.util.regex.Matcher m = AUTO_NAME.matcher(name);
+        if (!m.matches()) {
+            return name;
+        }
+        int n = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+        return m.group(1) + "_" + (n + 1);
     }
 
     private static void assign(ComputationGraph g, KerasGraph.Mapped m, KerasWeightFile file,

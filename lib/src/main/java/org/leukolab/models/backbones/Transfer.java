@@ -233,6 +233,7 @@ public final class Transfer {
         if (optimizer != null) {
             optimizer.applyTo(conf);
         }
+        keepSameDiffDataTypes(conf);
         ComputationGraph plain = new ComputationGraph(conf);
         plain.init(g.params().dup(), false);
 
@@ -281,8 +282,23 @@ public final class Transfer {
         if (!changed) {
             return frozen;
         }
+        keepSameDiffDataTypes(c2);
         ComputationGraph out = new ComputationGraph(c2);
         out.init(frozen.params().dup(), false);
         return out;
+    }
+
+    /**
+     * DL4J's configuration clone leaves a SameDiff vertex (such as {@link ChannelScaleVertex}) without its data type
+     * when it sits inside a {@link FrozenVertex}, and the graph then cannot be built ("Unknown datatype is not allowed
+     * for SDVariables"): give every such vertex the configuration's data type again.
+     */
+    public static void keepSameDiffDataTypes(ComputationGraphConfiguration c) {
+        for (GraphVertex v : c.getVertices().values()) {
+            GraphVertex inner = v instanceof FrozenVertex fv ? fv.getUnderlying() : v;
+            if (inner instanceof org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex sd && sd.getDataType() == null) {
+                sd.setDataType(c.getDataType());
+            }
+        }
     }
 }

@@ -95,25 +95,46 @@ public final class Hdf5Reader {
     public INDArray readFloat(String dataset, String... path) {
         return withFile(f -> {
             DataSet ds = open(f, path).openDataSet(dataset);
-            DataSpace space = ds.getSpace();
-            int rank = space.getSimpleExtentNdims();
-            long[] dims = new long[rank];
-            if (rank > 0) {
-                space.getSimpleExtentDims(dims);
-            }
-            long n = 1;
-            for (long d : dims) {
-                n *= d;
-            }
-            if (n > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("dataset " + dataset + " is too large (" + n + " values)");
-            }
-            FloatPointer buf = new FloatPointer(n);
+            long[] dims = dims(ds);
+            FloatPointer buf = new FloatPointer(count(dims, dataset));
             ds.read(buf, new org.bytedeco.hdf5.DataType(PredType.NATIVE_FLOAT()));
-            float[] values = new float[(int) n];
+            float[] values = new float[(int) buf.capacity()];
             buf.get(values);
-            return rank == 0 ? Nd4j.scalar(values[0]) : Nd4j.create(values, dims, 'c');
+            return dims.length == 0 ? Nd4j.scalar(values[0]) : Nd4j.create(values, dims, 'c');
         });
+    }
+
+    /** A numeric dataset as a float64 array with its shape (for references computed in double precision). */
+    public INDArray readDouble(String dataset, String... path) {
+        return withFile(f -> {
+            DataSet ds = open(f, path).openDataSet(dataset);
+            long[] dims = dims(ds);
+            org.bytedeco.javacpp.DoublePointer buf = new org.bytedeco.javacpp.DoublePointer(count(dims, dataset));
+            ds.read(buf, new org.bytedeco.hdf5.DataType(PredType.NATIVE_DOUBLE()));
+            double[] values = new double[(int) buf.capacity()];
+            buf.get(values);
+            return dims.length == 0 ? Nd4j.scalar(values[0]) : Nd4j.create(values, dims, 'c');
+        });
+    }
+
+    private static long[] dims(DataSet ds) {
+        DataSpace space = ds.getSpace();
+        long[] dims = new long[space.getSimpleExtentNdims()];
+        if (dims.length > 0) {
+            space.getSimpleExtentDims(dims);
+        }
+        return dims;
+    }
+
+    private static long count(long[] dims, String dataset) {
+        long n = 1;
+        for (long d : dims) {
+            n *= d;
+        }
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("dataset " + dataset + " is too large (" + n + " values)");
+        }
+        return n;
     }
 
     /** A string-array attribute (fixed-length, as numpy byte strings, or variable-length, as Python str). */

@@ -34,15 +34,25 @@ class KerasEquivalenceTest {
         }
     }
 
-    record Io(INDArray rawNchw, INDArray preprocessedNchw, INDArray output) {}
+    /** Keras' input and output; {@code exact} is Keras' output computed in float64, for the deepest networks. */
+    record Io(INDArray rawNchw, INDArray preprocessedNchw, INDArray output, INDArray exact) {}
 
     static Io readIo(String name) throws Exception {
         Hdf5Reader h = new Hdf5Reader(fixture(name));
         INDArray raw = h.readFloat("input_raw").permute(0, 3, 1, 2).dup('c');
         INDArray pre = h.datasets().contains("input_preprocessed")
                 ? h.readFloat("input_preprocessed").permute(0, 3, 1, 2).dup('c') : null;
-        return new Io(raw, pre, h.readFloat("output"));
+        INDArray exact = h.datasets().contains("output_float64") ? h.readDouble("output_float64") : null;
+        return new Io(raw, pre, h.readFloat("output"), exact);
     }
+
+    /**
+     * In float32 the deepest networks (EfficientNetV2 M and L: 57 and 79 blocks) drift up to about 1e-3 from the exact
+     * result in Keras and in DL4J alike (measured: DL4J float32 against DL4J float64 5.9e-4, Keras float32 against
+     * DL4J float64 5.3e-4, on the M fixture). For them the 1e-4 comparison is made in float64, both sides, and the
+     * float32 outputs must agree within this looser bound.
+     */
+    static final double DEEP_FLOAT32_TOLERANCE = 2e-3;
 
     /** DL4J's output in Keras' layout: feature maps NCHW -> NHWC. */
     static INDArray asKeras(INDArray dl4j) {
@@ -62,6 +72,12 @@ class KerasEquivalenceTest {
             case "efficientnetb0" -> () -> EfficientNetB0.build(32, top, 10, false, 1);
             case "mobilenet_0.25" -> () -> MobileNetV1.build(0.25, 32, top, 10, false, 1);
             case "squeezenet" -> () -> SqueezeNet.build(32, top, 10, false, 1);
+            case "densenet121" -> () -> DenseNet.build(121, 32, top, 10, false, 1);
+            case "inceptionv3" -> () -> InceptionV3.build(75, top, 10, false, 1);
+            case "mobilenetv3large" -> () -> MobileNetV3.large(32, top, 10, false, 1);
+            case "efficientnetv2s" -> () -> EfficientNetV2.build("S", 32, top, 10, false, 1);
+            case "efficientnetv2m" -> () -> EfficientNetV2.build("M", 32, top, 10, false, 1);
+            case "efficientnetv2l" -> () -> EfficientNetV2.build("L", 32, top, 10, false, 1);
             default -> throw new IllegalArgumentException(arch);
         };
     }
@@ -74,9 +90,15 @@ class KerasEquivalenceTest {
         "mobilenetv2_0.35, true", "mobilenetv2_0.35, false",
         "efficientnetb0, true", "efficientnetb0, false",
         "mobilenet_0.25, true", "mobilenet_0.25, false",
-        "squeezenet, true", "squeezenet, false"})
+        "squeezenet, true", "squeezenet, false",
+        "densenet121, true", "densenet121, false",
+        "inceptionv3, true", "inceptionv3, false",
+        "mobilenetv3large, true", "mobilenetv3large, false",
+        "efficientnetv2s, true", "efficientnetv2s, false",
+        "efficientnetv2m, true", "efficientnetv2m, false",
+        "efficientnetv2l, true", "efficientnetv2l, false"})
     void matchesKeras(String arch, boolean top) throws Exception {
-        Io io = readIo(arch + "_" + (top ? "top" : "notop") + "_32.io.h5");
+        Io io = readIo(arch + "_" + (top ? "top" : "notop") + "_" + (arch.equals("inceptionv3") ? 75 : 32) + ".io.h5");
         Backbone b = Backbones.load(builder(arch, top).get(), fixture(arch + ".weights.h5"), false, "fixture");
         INDArray pre = b.preprocessing().apply(io.rawNchw());
         assertTrue(maxAbsDiff(pre, io.preprocessedNchw()) <= TOLERANCE,
@@ -87,7 +109,37 @@ class KerasEquivalenceTest {
         double scale = io.output().amaxNumber().doubleValue();
         assertTrue(scale > 0.1, "the Keras reference output is degenerate (max |y| " + scale + ")");
         System.out.printf("equivalence %s top=%s: max |DL4J - Keras| = %.2e (outputs up to %.2f)%n", arch, top, diff, scale);
+        if (io.exact() != null) {
+            var g64 = b.graph().convertDataType(DataType.DOUBLE);
+            INDArray out64 = asKeras(g64.outputSingle(false, pre.castTo(DataType.DOUBLE)));
+            double diff64 = maxAbsDiff(out64, io.exact());
+            System.out.printf("equivalence %s top=%s in float64: max |DL4J - Keras| = %.2e%n", arch, top, diff64);
+            assertTrue(diff64 <= TOLERANCE, arch + " top=" + top + " in float64: max |DL4J - Keras| = " + diff64);
+            assertTrue(diff <= DEEP_FLOAT32_TOLERANCE, arch + " top=" + top + ": max |DL4J - Keras| in float32 = " + diff);
+            return;
+        }
         assertTrue(diff <= TOLERANCE, arch + " top=" + top + ": max |DL4J - Keras| = " + diff + " (outputs up to " + scale + ")");
+    }
+
+    /**
+     * The official InceptionV3 files were written by Keras 2.0, whose automatic names count from 1 ({@code conv2d_1});
+     * today's Keras (and the graph) count from 0. The fixture's weights under Keras 2.0's names load by the shifted
+     * name and give the same output.
+     */
+    @Test
+    void inceptionV3LoadsKeras20Names() throws Exception {
+        assertEquals("conv2d_1", KerasWeightLoader.countedFromOne("conv2d"));
+        assertEquals("batch_normalization_94", KerasWeightLoader.countedFromOne("batch_normalization_93"));
+        assertEquals("mixed9_0", KerasWeightLoader.countedFromOne("mixed9_0"));
+        Io io = readIo("inceptionv3_notop_75.io.h5");
+        Backbone b = InceptionV3.build(75, false, 10, false, 1);
+        try (var f = new org.leukolab.models.keras.KerasWeightFile(fixture("inceptionv3_keras20_names.weights.h5"))) {
+            assertTrue(f.byName().containsKey("conv2d_94") && !f.byName().containsKey("conv2d"), "the copy uses Keras 2.0's names");
+            KerasWeightLoader.Report r = KerasWeightLoader.load(b, f, false);
+            assertTrue(r.matchedBy().contains("count from 1"), r.matchedBy());
+        }
+        INDArray out = asKeras(b.graph().outputSingle(false, b.preprocessing().apply(io.rawNchw())));
+        assertTrue(maxAbsDiff(out, io.output()) <= TOLERANCE, "max |DL4J - Keras| = " + maxAbsDiff(out, io.output()));
     }
 
     @Test

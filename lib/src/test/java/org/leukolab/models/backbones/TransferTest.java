@@ -186,6 +186,26 @@ class TransferTest {
         assertTrue(same(top, frozen.getLayer("top_conv").params()));
     }
 
+    /** Hard swish is leukolab's own activation: configurations with it survive DL4J's JSON (checkpoints, saved models). */
+    @Test
+    void mobileNetV3WithItsOwnActivationsSurvivesJsonAndFineTuning() {
+        Backbone b = MobileNetV3.large(32, false, 10, false, 1);
+        String json = b.graph().getConfiguration().toJson();
+        assertTrue(json.contains("HardSwish"), "the activation is named in the configuration");
+        assertEquals(b.graph().getConfiguration(), org.deeplearning4j.nn.conf.ComputationGraphConfiguration.fromJson(json));
+        ComputationGraph model = Transfer.classifier(b, Head.globalAveragePooling().softmax(3), new Adam(1e-3), 1,
+                Freeze.firstFraction(0.5).keepBatchNormFrozen());
+        DataSet d = images(8, 4);
+        INDArray before = model.params().dup();
+        model.fit(d);
+        assertFalse(same(before, model.params()), "the unfrozen part learns through hard swish");
+        org.leukolab.models.HardSwish hs = new org.leukolab.models.HardSwish();
+        INDArray x = Nd4j.createFromArray(-4.0f, -3.0f, -1.0f, 0.0f, 1.5f, 3.0f, 5.0f);
+        assertArrayEquals(new float[] {0f, 0f, -1f / 3, 0f, 1.125f, 3f, 5f}, hs.getActivation(x.dup(), false).toFloatVector(), 1e-6f);
+        INDArray grad = hs.backprop(Nd4j.createFromArray(1.5f), Nd4j.createFromArray(1f)).getFirst();
+        assertEquals(0.75 + 1.5 / 6, grad.getDouble(0), 1e-6, "d/dx x relu6(x+3)/6 at 1.5");
+    }
+
     @Test
     void topBackbonesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Transfer.classifier(MobileNetV2.build(0.35, 32, true, 10, true, 1),
