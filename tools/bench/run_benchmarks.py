@@ -132,16 +132,31 @@ BB_END = "<!-- backbones:end -->"
 
 
 def backbones(java, out, sizes, repeats):
-    """Frozen feature extraction of every library backbone (org.leukolab.bench.BackboneSpeedBenchmark); the table
-    goes into its own generated block of BENCHMARKS.md."""
-    cmd = java_cmd("org.leukolab.bench.BackboneSpeedBenchmark", [f"sizes={sizes}", f"repeats={repeats}"], java)
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"backbone benchmark failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}")
-    lines = r.stdout.splitlines()
-    start = next(i for i, l in enumerate(lines) if l.startswith("Machine: "))
-    text = "\n".join([f"- Command: `./leukolab bench --backbones` (commit {git_commit()})", "- " + lines[start], ""]
-                     + [l for l in lines[start + 1:] if l.startswith("|")])
+    """Frozen feature extraction of every library backbone (org.leukolab.bench.BackboneSpeedBenchmark), one JVM per
+    backbone and input size, so that each row's peak resident memory is that backbone's alone; a backbone that fails
+    (out of memory, say) gets a row saying so. The table goes into its own generated block of BENCHMARKS.md."""
+    main = "org.leukolab.bench.BackboneSpeedBenchmark"
+    names = subprocess.run(java_cmd(main, ["list"], java), cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
+    header, machine_line, rows = None, None, []
+    for size in sizes.split(","):
+        for name in [n for n in names if n.strip()]:
+            r = subprocess.run(java_cmd(main, [f"sizes={size}", f"repeats={repeats}", f"only={name}"], java),
+                               cwd=ROOT, capture_output=True, text=True)
+            lines = r.stdout.splitlines()
+            table = [l for l in lines if l.startswith("|")]
+            if r.returncode != 0 or len(table) < 3:
+                why = "killed (out of memory?)" if r.returncode in (-9, 137) else f"exit code {r.returncode}"
+                print(f"{name} at {size}x{size}: FAILED, {why}\n{r.stderr[-1500:]}", file=sys.stderr)
+                rows.append(f"| {name} | | {size}x{size} | failed: {why} | | | | |")
+                continue
+            header = header or table[:2]
+            machine_line = machine_line or next(l for l in lines if l.startswith("Machine: "))
+            rows.append(table[2])
+            print(table[2], flush=True)
+    if header is None:
+        sys.exit("backbone benchmark failed for every backbone (see above)")
+    text = "\n".join([f"- Command: `./leukolab bench --backbones` (commit {git_commit()}); one process per backbone and size",
+                      "- " + machine_line, ""] + header + rows)
     print(text)
     doc = Path(out).read_text()
     if BB_BEGIN not in doc or BB_END not in doc:

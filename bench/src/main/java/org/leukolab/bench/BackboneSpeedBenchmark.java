@@ -18,9 +18,11 @@ import org.leukolab.system.RunInfo;
  * Frozen feature extraction of every backbone the library has, at each input size asked for: images per second and
  * memory (parameters + DL4J's workspaces for a batch of 32), measured by {@link FeatureSpeed} the way the feature cache
  * computes features. Real images (blood-cells TRAIN); random weights (the speed does not depend on them). Prints a
- * Markdown table.
+ * Markdown table. The last column is the process's peak resident memory (Linux' VmHWM: JVM, native libraries, parameters
+ * and activations together), meaningful when one backbone is measured per process, as {@code ./leukolab bench --backbones}
+ * does ({@code list} prints the names it passes to {@code only=}).
  *
- * <pre>java ... org.leukolab.bench.BackboneSpeedBenchmark [sizes=96,224] [repeats=3] [only=name,name]</pre>
+ * <pre>java ... org.leukolab.bench.BackboneSpeedBenchmark [sizes=96,224] [repeats=3] [only=name,name] | list</pre>
  */
 public final class BackboneSpeedBenchmark {
     private BackboneSpeedBenchmark() {}
@@ -41,25 +43,42 @@ public final class BackboneSpeedBenchmark {
                 new Entry("SqueezeNet 1.1", s -> Backbones.squeezeNet(s, false)));
     }
 
+    /** The process's peak resident set (VmHWM) in MB, or "n/a" where /proc/self/status does not exist. */
+    static String peakResidentMb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return String.format(Locale.ROOT, "%.0f", Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: no figure
+        }
+        return "n/a";
+    }
+
     public static void main(String[] args) {
         int[] sizes = {96, 224};
         int repeats = 3;
         List<String> only = List.of();
         for (String a : args) {
-            if (a.startsWith("sizes=")) {
+            if (a.equals("list")) {
+                all().forEach(e -> System.out.println(e.name()));
+                return;
+            } else if (a.startsWith("sizes=")) {
                 sizes = java.util.Arrays.stream(a.substring(6).split(",")).mapToInt(Integer::parseInt).toArray();
             } else if (a.startsWith("repeats=")) {
                 repeats = Integer.parseInt(a.substring(8));
             } else if (a.startsWith("only=")) {
                 only = List.of(a.substring(5).split(","));
             } else {
-                throw new IllegalArgumentException("unknown argument " + a + " (sizes=96,224 repeats=3 only=VGG16,...)");
+                throw new IllegalArgumentException("unknown argument " + a + " (sizes=96,224 repeats=3 only=VGG16,... or list)");
             }
         }
         ImageIndex idx = DatasetCatalog.standard().open("blood-cells").index().split("TRAIN").stratifiedSample(8, 1);
         List<String> rows = new ArrayList<>();
-        rows.add("| backbone | parameters | input | images/s | ms per image | parameters MB | workspaces MB (batch 32) |");
-        rows.add("|---|---:|---|---:|---:|---:|---:|");
+        rows.add("| backbone | parameters | input | images/s | ms per image | parameters MB | workspaces MB (batch 32) | process peak RSS MB |");
+        rows.add("|---|---:|---|---:|---:|---:|---:|---:|");
         for (int size : sizes) {
             LoadedImages images = ImageLoader.builder().size(size).progress(false).noCache().build().load(idx);
             for (Entry e : all()) {
@@ -69,8 +88,8 @@ public final class BackboneSpeedBenchmark {
                 Backbone b = e.make().apply(size);
                 FeatureSpeed f = FeatureSpeed.measure(b, images, repeats);
                 System.out.println(f);
-                rows.add(String.format(Locale.ROOT, "| %s | %,d | %dx%d | %.1f | %.1f | %.0f | %.0f |", e.name(), b.parameters(), size, size,
-                        f.imagesPerSecond(), f.millisecondsPerImage(), f.parameterBytes() / 1e6, f.workspaceBytes() / 1e6));
+                rows.add(String.format(Locale.ROOT, "| %s | %,d | %dx%d | %.1f | %.1f | %.0f | %.0f | %s |", e.name(), b.parameters(), size, size,
+                        f.imagesPerSecond(), f.millisecondsPerImage(), f.parameterBytes() / 1e6, f.workspaceBytes() / 1e6, peakResidentMb()));
             }
         }
         System.out.println();
