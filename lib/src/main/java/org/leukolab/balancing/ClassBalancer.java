@@ -374,8 +374,8 @@ public final class ClassBalancer {
         for (int y : index.labels()) {
             counts[y]++;
         }
-        return Table.create("class weights (balanced)", StringColumn.create("class", cls),
-                IntColumn.create("images", counts), DoubleColumn.create("weight", classWeightArray(index)));
+        return org.leukolab.notebook.Tables.rounded(Table.create("class weights (balanced)", StringColumn.create("class", cls),
+                IntColumn.create("images", counts), DoubleColumn.create("weight", classWeightArray(index))), 4);
     }
 
     /** The same weights as an array in the index's class order (0 for a class without images). */
