@@ -71,10 +71,8 @@ public final class EfficientNetB0 {
         x = g.batchNorm(name + "bn", x, EPS, MOMENTUM);
         x = g.activation(name + "activation", x, Activation.SWISH);
         int se = Math.max(1, (int) (filtersIn * 0.25));
-        String s = g.globalAveragePool(name + "se_squeeze", x);
-        s = g.denseFrom1x1Conv(name + "se_reduce", s, se, Activation.SWISH);
-        s = g.denseFrom1x1Conv(name + "se_expand", s, filters, Activation.SIGMOID);
-        x = g.scaleChannels(name + "se_excite", x, s);
+        x = g.squeezeExcite(x, se, filters, Activation.SWISH.getActivationFunction(), Activation.SIGMOID.getActivationFunction(),
+                name + "se_squeeze", name + "se_reduce", name + "se_expand", name + "se_excite");
         x = g.conv(name + "project_conv", x, filtersOut, 1, 1, KerasGraph.Pad.VALID, false, Activation.IDENTITY);
         x = g.batchNorm(name + "project_bn", x, EPS, MOMENTUM);
         if (stride == 1 && filtersIn == filtersOut) {

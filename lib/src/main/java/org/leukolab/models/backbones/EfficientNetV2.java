@@ -112,10 +112,8 @@ public final class EfficientNetV2 {
         x = g.activation(name + "activation", x, Activation.SWISH);
         if (seRatioPercent > 0) {
             int se = Math.max(1, filtersIn * seRatioPercent / 100);
-            String s = g.globalAveragePool(name + "se_squeeze", x);
-            s = g.denseFrom1x1Conv(name + "se_reduce", s, se, Activation.SWISH);
-            s = g.denseFrom1x1Conv(name + "se_expand", s, filters, Activation.SIGMOID);
-            x = g.scaleChannels(name + "se_excite", x, s);
+            x = g.squeezeExcite(x, se, filters, Activation.SWISH.getActivationFunction(), Activation.SIGMOID.getActivationFunction(),
+                    name + "se_squeeze", name + "se_reduce", name + "se_expand", name + "se_excite");
         }
         x = g.conv(name + "project_conv", x, filtersOut, 1, 1, KerasGraph.Pad.SAME, false, Activation.IDENTITY);
         x = g.batchNorm(name + "project_bn", x, EPS, MOMENTUM);

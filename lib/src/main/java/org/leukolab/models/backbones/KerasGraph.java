@@ -307,6 +307,19 @@ final class KerasGraph {
         return name;
     }
 
+    /**
+     * Squeeze-and-excitation as Keras builds it: global average pool (layer {@code names[0]}), a 1x1 convolution down
+     * to {@code reduced} channels ({@code names[1]}, {@code reduceAct}), one back up to {@code channels} ({@code names[2]},
+     * {@code gate}), and the map {@code x} scaled channel by channel ({@code names[3]}). Returns the scaled map.
+     */
+    String squeezeExcite(String x, int reduced, int channels, org.nd4j.linalg.activations.IActivation reduceAct,
+                         org.nd4j.linalg.activations.IActivation gate, String... names) {
+        String s = globalAveragePool(names[0], x);
+        s = denseFrom1x1Conv(names[1], s, reduced, reduceAct);
+        s = denseFrom1x1Conv(names[2], s, channels, gate);
+        return scaleChannels(names[3], x, s);
+    }
+
     /** Keras Dropout(rate): drops {@code rate} of the inputs while training. */
     String dropout(String name, String in, double rate) {
         return put(name, new DropoutLayer.Builder().dropOut(new Dropout(1.0 - rate)).build(), shape(in), in);

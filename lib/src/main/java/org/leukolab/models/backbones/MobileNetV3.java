@@ -83,10 +83,9 @@ public final class MobileNetV3 {
         x = g.activation(prefix + "depthwise/" + act, x, act);
         if (se) {
             int channels = depth(inFilters * expansion);
-            String s = g.globalAveragePool(prefix + "squeeze_excite/AvgPool", x);
-            s = g.denseFrom1x1Conv(prefix + "squeeze_excite/Conv", s, depth(channels * 0.25), Activation.RELU);
-            s = g.denseFrom1x1Conv(prefix + "squeeze_excite/Conv_1", s, channels, HardSwish.gateOnly());
-            x = g.scaleChannels(prefix + "squeeze_excite/Mul", x, s);
+            x = g.squeezeExcite(x, depth(channels * 0.25), channels, Activation.RELU.getActivationFunction(), HardSwish.gateOnly(),
+                    prefix + "squeeze_excite/AvgPool", prefix + "squeeze_excite/Conv", prefix + "squeeze_excite/Conv_1",
+                    prefix + "squeeze_excite/Mul");
         }
         x = g.conv(prefix + "project", x, filters, 1, 1, KerasGraph.Pad.SAME, false, Activation.IDENTITY);
         x = g.batchNorm(prefix + "project/BatchNorm", x, EPS, MOMENTUM);
