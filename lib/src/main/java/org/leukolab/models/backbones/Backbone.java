@@ -35,6 +35,21 @@ public record Backbone(String architecture, ComputationGraph graph, int inputSiz
         return graph.numParams();
     }
 
+    /**
+     * Parameters of the input normalisation folded into the graph as a layer (EfficientNet's stem: a fixed mean and
+     * variance per channel, never trained); 0 for backbones without one. Other libraries (torchvision) leave this step
+     * to the data pipeline, so it is what to subtract before comparing parameter counts.
+     */
+    public long inputNormalizationParameters() {
+        long n = 0;
+        for (KerasGraph.Mapped m : mappedLayers) {
+            if (m.kind() == KerasGraph.Kind.NORMALIZATION) {
+                n += graph.getLayer(m.name()).numParams();
+            }
+        }
+        return n;
+    }
+
     @Override
     public String toString() {
         return String.format("%s (%dx%d input, %s top, %,d parameters; weights: %s)", architecture, inputSize,

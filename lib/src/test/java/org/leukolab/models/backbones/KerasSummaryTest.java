@@ -85,4 +85,14 @@ class KerasSummaryTest {
             assertArrayEquals(want, hwc, label + " feature map");
         }
     }
+
+    /** The input normalisation is counted apart: without it EfficientNetB0 has Keras' weights less its 7 normalisation numbers. */
+    @org.junit.jupiter.api.Test
+    void inputNormalizationParametersAreThoseOfTheFoldedNormalizationLayer() {
+        Backbone b0 = Backbones.efficientNetB0(96, false);
+        assertEquals(12, b0.inputNormalizationParameters(), "mean, variance, gamma, beta of 3 channels");
+        long keras = summaries().getAsJsonObject("EfficientNetB0").get("params_notop").getAsLong();
+        assertEquals(keras - 7, b0.parameters() - b0.inputNormalizationParameters(), "EfficientNetB0 weights without normalisation");
+        assertEquals(0, Backbones.mobileNetV2(0.5, 96, false).inputNormalizationParameters(), "MobileNetV2 has none");
+    }
 }
