@@ -22,7 +22,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * notebook 43 runs every batch). Synthetic inputs, {@code warmup} untimed steps, median of {@code steps} timed steps.
  * Prints one JSON line; asserts nothing.
  *
- * <pre>java ... org.leukolab.bench.FineTuneBenchmark backbone=mobilenetv2-0.5|efficientnetb0 size=96 batch=32 unfrozen=0.6 warmup=2 steps=5</pre>
+ * <p>{@code onednn=frozen} (default) puts the frozen layers on oneDNN after their check, as the trainer does;
+ * {@code onednn=all} puts every convolution, batch-normalisation and pooling layer on oneDNN without a check (to measure
+ * what it would gain); {@code onednn=off} keeps DL4J's own layers.
+ *
+ * <pre>java ... org.leukolab.bench.FineTuneBenchmark backbone=mobilenetv2-0.5|efficientnetb0 size=96 batch=32 unfrozen=0.6 warmup=2 steps=5 onednn=frozen|all|off</pre>
  */
 public final class FineTuneBenchmark {
     private FineTuneBenchmark() {}
@@ -62,13 +66,20 @@ public final class FineTuneBenchmark {
             y.putScalar(i, i % 8, 1);
         }
         DataSet ds = new DataSet(x, y);
+        String onednn = a.getOrDefault("onednn", "frozen");
+        int onOneDnn = switch (onednn) {
+            case "frozen" -> org.leukolab.backend.OneDnnLayers.installOnFrozenLayers(g, x).onOneDnn().size();
+            case "all" -> org.leukolab.backend.OneDnnLayers.installUnchecked(g).size();
+            case "off" -> 0;
+            default -> throw new IllegalArgumentException("onednn must be frozen, all or off, got " + onednn);
+        };
         double train = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> g.fit(ds)));
         System.out.println(String.format(Locale.ROOT,
                 "{\"framework\": \"dl4j\", \"model\": \"%s\", \"size\": %d, \"batch\": %d, \"unfrozen\": %.2f, \"freeze\": \"%s\", "
                         + "\"warmup\": %d, \"steps\": %d, \"threads\": %d, \"train_step_s\": %.4f, \"train_img_s\": %.2f, "
-                        + "\"params\": %d, \"backbone_params\": %d, \"input_normalization_params\": %d, \"trainable_params\": %d, \"peak_heap_mb\": %.0f, "
+                        + "\"onednn\": \"%s\", \"onednn_layers\": %d, \"params\": %d, \"backbone_params\": %d, \"input_normalization_params\": %d, \"trainable_params\": %d, \"peak_heap_mb\": %.0f, "
                         + "\"peak_rss_mb\": %.0f, \"backend\": \"%s\"}",
-                name, size, batch, unfrozen, freeze, warmup, steps, CnnBenchmark.threads(), train, batch / train, g.numParams(),
+                name, size, batch, unfrozen, freeze, warmup, steps, CnnBenchmark.threads(), train, batch / train, onednn, onOneDnn, g.numParams(),
                 b.parameters(), b.inputNormalizationParameters(), trainable, CnnBenchmark.peakHeapBytes() / 1048576.0, CnnBenchmark.peakRssBytes() / 1048576.0,
                 Backend.describe().replace("\"", "'")));
     }

@@ -272,6 +272,27 @@ public final class OneDnnLayers {
     }
 
     /**
+     * For measurements only: every convolution, batch-normalisation and pooling layer of a graph on oneDNN, trainable
+     * ones included, without the check. Returns the layers switched. Training code uses {@link #installOnFrozenLayers}.
+     */
+    public static List<String> installUnchecked(ComputationGraph graph) {
+        if (!available()) {
+            return List.of();
+        }
+        DataType dt = graph.params().dataType();
+        List<String> out = new ArrayList<>();
+        for (Layer l : graph.getLayers()) {
+            Layer inner = l instanceof FrozenLayer f ? f.getInsideLayer() : l;
+            LayerHelper h = oneDnnHelper(inner, dt);
+            if (h != null) {
+                setHelper(inner, h);
+                out.add(inner.conf().getLayer().getLayerName());
+            }
+        }
+        return out;
+    }
+
+    /**
      * One parameter gradient (or "output") of the check, with every candidate layer on oneDNN: the largest
      * float64 value, DL4J's own float32 distance from float64, oneDNN's, and whether {@link #install}'s rule
      * accepts it.
