@@ -156,17 +156,40 @@ public final class OneDnnLayers {
 
     /** As {@link #install(MultiLayerNetwork, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */
     static Report install(MultiLayerNetwork net, DataSet probe, Function<Layer, LayerHelper> helpers) {
+        return install(new Mln(net), probe, helpers);
+    }
+
+    /**
+     * The same check for a single-input graph being trained (a backbone fine-tuned under a head, say): every
+     * convolution, batch-normalisation and pooling layer, trainable ones and those inside DL4J's frozen wrappers,
+     * goes on oneDNN if the gradients of all trainable parameters and the output stay within the rule above. Returns
+     * what was done; when oneDNN is not available the graph is left as it is.
+     */
+    public static Report install(ComputationGraph graph, DataSet probe) {
+        if (!available()) {
+            return unavailable();
+        }
+        DataType dt = graph.params().dataType();
+        return install(graph, probe, l -> oneDnnHelper(l, dt));
+    }
+
+    /** As {@link #install(ComputationGraph, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */
+    static Report install(ComputationGraph graph, DataSet probe, Function<Layer, LayerHelper> helpers) {
+        return install(new Graph(graph), probe, helpers);
+    }
+
+    private static Report install(Net net, DataSet probe, Function<Layer, LayerHelper> helpers) {
         List<Integer> candidates = candidates(net, helpers);
         if (candidates.isEmpty()) {
             return new Report(List.of(), List.of(), 0, "no convolution, batch-normalisation or pooling layers");
         }
-        long seed = net.getLayerWiseConfigurations().getConf(0).getSeed();
+        long seed = net.seed();
         DataSet small = firstExamples(probe);
-        MultiLayerNetwork reference = net.clone();
-        for (Layer l : reference.getLayers()) {
+        Net reference = net.copy();
+        for (Layer l : reference.layers()) {
             setHelper(l, null);
         }
-        Result float64 = float64(reference, small, seed);
+        Result float64 = reference.float64().run(doubles(small), seed);
         Expected expected = new Expected(float64, builtInSpread(reference, small, seed, float64));
 
         Check all = check(net, candidates, candidates, helpers, small, seed, expected);
@@ -190,9 +213,112 @@ public final class OneDnnLayers {
             }
             apply(net, candidates, kept, helpers);
         }
+        net.clear();
         Nd4j.getRandom().setSeed(seed);
         return new Report(names(net, kept.stream().sorted().toList()), names(net, rejected.stream().sorted().toList()),
                 best.ratio, "");
+    }
+
+    /**
+     * What the check needs from a network, for a {@link MultiLayerNetwork} or a {@link ComputationGraph}: its layers in a
+     * fixed order (those inside frozen wrappers unwrapped, so a copy's i-th layer is the original's), a copy, a float64
+     * copy, its seed, and one pass computing the trainable parameters' gradients and the output.
+     */
+    private interface Net {
+        Layer[] layers();
+
+        Net copy();
+
+        Net float64();
+
+        long seed();
+
+        Result run(DataSet probe, long seed);
+
+        String name(int layer);
+
+        void clear();
+    }
+
+    private record Mln(MultiLayerNetwork net) implements Net {
+        public Layer[] layers() {
+            return net.getLayers();
+        }
+
+        public Net copy() {
+            return new Mln(net.clone());
+        }
+
+        public Net float64() {
+            return new Mln(net.convertDataType(DataType.DOUBLE));
+        }
+
+        public long seed() {
+            return net.getLayerWiseConfigurations().getConf(0).getSeed();
+        }
+
+        public Result run(DataSet probe, long seed) {
+            net.setInput(probe.getFeatures());
+            net.setLabels(probe.getLabels());
+            Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
+            net.computeGradientAndScore();
+            Map<String, INDArray> g = new LinkedHashMap<>();
+            net.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
+            INDArray out = net.output(probe.getFeatures(), false).dup();
+            net.clear();
+            return new Result(g, out);
+        }
+
+        public String name(int layer) {
+            return layer + " " + net.getLayers()[layer].getClass().getSimpleName();
+        }
+
+        public void clear() {
+            net.clear();
+        }
+    }
+
+    private record Graph(ComputationGraph graph) implements Net {
+        public Layer[] layers() {
+            Layer[] all = graph.getLayers();
+            Layer[] out = new Layer[all.length];
+            for (int i = 0; i < all.length; i++) {
+                out[i] = all[i] instanceof FrozenLayer f ? f.getInsideLayer() : all[i];
+            }
+            return out;
+        }
+
+        public Net copy() {
+            return new Graph(Graphs.copy(graph, graph.params().dataType()));
+        }
+
+        public Net float64() {
+            return new Graph(Graphs.copy(graph, DataType.DOUBLE));
+        }
+
+        public long seed() {
+            return graph.getConfiguration().getDefaultConfiguration().getSeed();
+        }
+
+        public Result run(DataSet probe, long seed) {
+            graph.setInputs(probe.getFeatures());
+            graph.setLabels(probe.getLabels());
+            Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
+            graph.computeGradientAndScore();
+            Map<String, INDArray> g = new LinkedHashMap<>();
+            graph.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
+            INDArray out = graph.outputSingle(false, probe.getFeatures()).dup();
+            graph.clear();
+            return new Result(g, out);
+        }
+
+        public String name(int layer) {
+            return layers()[layer].conf().getLayer().getLayerName();
+        }
+
+        public void clear() {
+            graph.clearLayersStates();
+        }
     }
 
     /**
@@ -239,7 +365,7 @@ public final class OneDnnLayers {
         long n = Math.min(PROBE_EXAMPLES, probe.size(0));
         INDArray x = probe.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, n)).dup();
         INDArray own = graph.outputSingle(false, x).dup();
-        INDArray precise = graph.convertDataType(DataType.DOUBLE).outputSingle(false, x.castTo(DataType.DOUBLE));
+        INDArray precise = Graphs.copy(graph, DataType.DOUBLE).outputSingle(false, x.castTo(DataType.DOUBLE));
         candidates.forEach(l -> setHelper(l, oneDnnHelper(l, dt)));
         double err;
         try {
@@ -264,11 +390,7 @@ public final class OneDnnLayers {
         if (!available()) {
             return List.of();
         }
-        DataType dt = net.params().dataType();
-        Function<Layer, LayerHelper> helpers = l -> oneDnnHelper(l, dt);
-        List<Integer> all = candidates(net, helpers);
-        apply(net, all, all, helpers);
-        return names(net, all);
+        return installUnchecked(new Mln(net), net.params().dataType());
     }
 
     /**
@@ -279,17 +401,14 @@ public final class OneDnnLayers {
         if (!available()) {
             return List.of();
         }
-        DataType dt = graph.params().dataType();
-        List<String> out = new ArrayList<>();
-        for (Layer l : graph.getLayers()) {
-            Layer inner = l instanceof FrozenLayer f ? f.getInsideLayer() : l;
-            LayerHelper h = oneDnnHelper(inner, dt);
-            if (h != null) {
-                setHelper(inner, h);
-                out.add(inner.conf().getLayer().getLayerName());
-            }
-        }
-        return out;
+        return installUnchecked(new Graph(graph), graph.params().dataType());
+    }
+
+    private static List<String> installUnchecked(Net net, DataType dt) {
+        Function<Layer, LayerHelper> helpers = l -> oneDnnHelper(l, dt);
+        List<Integer> all = candidates(net, helpers);
+        apply(net, all, all, helpers);
+        return names(net, all);
     }
 
     /**
@@ -311,15 +430,16 @@ public final class OneDnnLayers {
         }
         DataType dt = net.params().dataType();
         Function<Layer, LayerHelper> helpers = l -> oneDnnHelper(l, dt);
-        long seed = net.getLayerWiseConfigurations().getConf(0).getSeed();
+        Net n = new Mln(net);
+        long seed = n.seed();
         DataSet small = firstExamples(probe);
-        List<Integer> all = candidates(net, helpers);
-        apply(net, all, List.of(), l -> null);
-        Result float64 = float64(net, small, seed);
-        Map<String, Double> own = builtInSpread(net, small, seed, float64);
-        apply(net, all, all, helpers);
-        Result oneDnn = run(net, small, seed);
-        apply(net, all, List.of(), l -> null);
+        List<Integer> all = candidates(n, helpers);
+        apply(n, all, List.of(), l -> null);
+        Result float64 = n.float64().run(doubles(small), seed);
+        Map<String, Double> own = builtInSpread(n, small, seed, float64);
+        apply(n, all, all, helpers);
+        Result oneDnn = n.run(small, seed);
+        apply(n, all, List.of(), l -> null);
         Map<String, Double> dnn = errors(oneDnn, float64);
         List<ArrayError> out = new ArrayList<>();
         for (String k : own.keySet()) {
@@ -333,9 +453,9 @@ public final class OneDnnLayers {
     private record Result(Map<String, INDArray> gradients, INDArray output) {}
 
     /** Indices of the layers {@code helpers} has a oneDNN helper for. */
-    private static List<Integer> candidates(MultiLayerNetwork net, Function<Layer, LayerHelper> helpers) {
+    private static List<Integer> candidates(Net net, Function<Layer, LayerHelper> helpers) {
         List<Integer> out = new ArrayList<>();
-        Layer[] layers = net.getLayers();
+        Layer[] layers = net.layers();
         for (int i = 0; i < layers.length; i++) {
             if (helpers.apply(layers[i]) != null) {
                 out.add(i);
@@ -350,10 +470,9 @@ public final class OneDnnLayers {
         return n == probe.numExamples() ? probe : (DataSet) probe.getRange(0, n);
     }
 
-    /** {@code net} (without helpers) converted to float64 and run on {@code probe}: the reference. */
-    private static Result float64(MultiLayerNetwork net, DataSet probe, long seed) {
-        return run(net.convertDataType(DataType.DOUBLE), new DataSet(probe.getFeatures().castTo(DataType.DOUBLE),
-                probe.getLabels().castTo(DataType.DOUBLE)), seed);
+    /** The probe in float64, for the reference pass of a network (without helpers) converted to float64. */
+    private static DataSet doubles(DataSet probe) {
+        return new DataSet(probe.getFeatures().castTo(DataType.DOUBLE), probe.getLabels().castTo(DataType.DOUBLE));
     }
 
     /** The float64 result and DL4J's own float32 error per array ("output" for the output). */
@@ -369,13 +488,13 @@ public final class OneDnnLayers {
      * rounding-sized change of the input shows how far float32 results really spread where ReLUs and max-pools
      * sit close to their switching points.
      */
-    private static Map<String, Double> builtInSpread(MultiLayerNetwork reference, DataSet probe, long seed, Result float64) {
-        Map<String, Double> worst = errors(run(reference, probe, seed), float64);
+    private static Map<String, Double> builtInSpread(Net reference, DataSet probe, long seed, Result float64) {
+        Map<String, Double> worst = errors(reference.run(probe, seed), float64);
         INDArray x = probe.getFeatures();
         for (int k = 1; k <= PERTURBATIONS; k++) {
             Nd4j.getRandom().setSeed(seed + 7919L * k);
             INDArray factor = Nd4j.rand(x.dataType(), x.shape()).subi(0.5).muli(2 * PERTURBATION).addi(1);
-            Map<String, Double> e = errors(run(reference, new DataSet(x.mul(factor), probe.getLabels()), seed), float64);
+            Map<String, Double> e = errors(reference.run(new DataSet(x.mul(factor), probe.getLabels()), seed), float64);
             e.forEach((name, d) -> worst.merge(name, d, Math::max));
         }
         return worst;
@@ -393,12 +512,12 @@ public final class OneDnnLayers {
         return Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
     }
 
-    private static Check check(MultiLayerNetwork net, List<Integer> candidates, List<Integer> on,
+    private static Check check(Net net, List<Integer> candidates, List<Integer> on,
                                Function<Layer, LayerHelper> helpers, DataSet probe, long seed, Expected expected) {
         apply(net, candidates, on, helpers);
         Map<String, Double> err;
         try {
-            err = errors(run(net, probe, seed), expected.float64);
+            err = errors(net.run(probe, seed), expected.float64);
         } catch (RuntimeException e) {
             return new Check(false, Double.POSITIVE_INFINITY); // a kernel that fails on this shape is not used
         }
@@ -422,29 +541,16 @@ public final class OneDnnLayers {
         return new Check(err <= Math.max(ERROR_FACTOR * own, floor), err / Math.max(own, floor));
     }
 
-    private static Result run(MultiLayerNetwork net, DataSet probe, long seed) {
-        net.setInput(probe.getFeatures());
-        net.setLabels(probe.getLabels());
-        Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
-        net.computeGradientAndScore();
-        Map<String, INDArray> g = new LinkedHashMap<>();
-        net.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
-        INDArray out = net.output(probe.getFeatures(), false).dup();
-        net.clear();
-        return new Result(g, out);
-    }
-
-    private static void apply(MultiLayerNetwork net, List<Integer> candidates, List<Integer> on,
+    private static void apply(Net net, List<Integer> candidates, List<Integer> on,
                               Function<Layer, LayerHelper> helpers) {
-        Layer[] layers = net.getLayers();
+        Layer[] layers = net.layers();
         for (int i : candidates) {
             setHelper(layers[i], on.contains(i) ? helpers.apply(layers[i]) : null);
         }
     }
 
-    private static List<String> names(MultiLayerNetwork net, List<Integer> idx) {
-        Layer[] layers = net.getLayers();
-        return idx.stream().map(i -> i + " " + layers[i].getClass().getSimpleName()).toList();
+    private static List<String> names(Net net, List<Integer> idx) {
+        return idx.stream().map(net::name).toList();
     }
 
     /** DL4J's own oneDNN helper for the exact layer classes that have one; null for anything else. */

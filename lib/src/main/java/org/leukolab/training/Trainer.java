@@ -376,8 +376,9 @@ public final class Trainer {
     }
 
     /**
-     * oneDNN kernels on the first batch: every checked layer of a MultiLayerNetwork, the frozen layers of a
-     * single-input graph (a backbone trained through); the training log notes what was done.
+     * oneDNN kernels on the first batch: every layer that passes {@link OneDnnLayers}' gradient check, in a
+     * MultiLayerNetwork or a single-input graph (a backbone under a head, frozen or partly trainable); the training
+     * log notes what was done.
      */
     private void installOneDnn(Network net, Batches train, Context ctx) {
         boolean graph = net.model() instanceof ComputationGraph cg && cg.getNumInputArrays() == 1;
@@ -385,14 +386,9 @@ public final class Trainer {
             return;
         }
         DataSet probe = train.batch(IntStream.range(0, Math.min(batchSize, train.size())).toArray());
-        if (net.model() instanceof MultiLayerNetwork mln) {
-            ctx.note(name + ": " + OneDnnLayers.install(mln, probe));
-            return;
-        }
-        OneDnnLayers.Report r = OneDnnLayers.installOnFrozenLayers((ComputationGraph) net.model(), probe.getFeatures());
-        if (r.active() || !r.builtIn().isEmpty()) {
-            ctx.note(name + ": frozen " + r);
-        }
+        OneDnnLayers.Report r = net.model() instanceof MultiLayerNetwork mln ? OneDnnLayers.install(mln, probe)
+                : OneDnnLayers.install((ComputationGraph) net.model(), probe);
+        ctx.note(name + ": " + r);
     }
 
     private static String epochLine(int epoch, Map<String, Double> m) {

@@ -179,6 +179,63 @@ class OneDnnLayersTest {
         assertTrue(diff < 1e-4, "parameters after 3 steps differ by " + diff);
     }
 
+    /** A small graph as fine-tuning builds it: a frozen convolution, then trainable convolutions and batch norm, a head. */
+    private static org.deeplearning4j.nn.graph.ComputationGraph partlyFrozenGraph() {
+        var act = org.nd4j.linalg.activations.Activation.RELU;
+        var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(5)
+                .updater(new org.nd4j.linalg.learning.config.Adam(1e-3)).graphBuilder()
+                .addInputs("in")
+                .addLayer("stem", new org.deeplearning4j.nn.conf.layers.misc.FrozenLayer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer
+                        .Builder(3, 3).nOut(8).convolutionMode(ConvolutionMode.Same).activation(act).build()), "in")
+                .addLayer("conv1", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(8)
+                        .convolutionMode(ConvolutionMode.Same).activation(act).build(), "stem")
+                .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "conv1")
+                .addLayer("conv2", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(12)
+                        .activation(act).build(), "bn")
+                .addLayer("gap", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder().build(), "conv2")
+                .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(16, 16, 3))
+                .build();
+        var graph = new org.deeplearning4j.nn.graph.ComputationGraph(conf);
+        graph.init();
+        return graph;
+    }
+
+    @Test
+    void aTrainingGraphRunsItsCheckedLayersOnOneDnnAndTrainsLikeDl4jsOwn() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        var graph = partlyFrozenGraph();
+        var builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, batch(8, 16, 3, 7));
+        assertEquals(List.of("stem", "conv1", "bn", "conv2"), r.onOneDnn(), r.toString());
+        assertNotNull(graph.getLayer("conv1").getHelper(), "a trainable convolution runs on oneDNN");
+        for (int step = 0; step < 3; step++) {
+            DataSet s = batch(8, 16, 3, 30 + step);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-4, "parameters after 3 steps differ by " + diff);
+    }
+
+    @Test
+    void aGraphKernelThatDisagreesIsLeftOut() {
+        DataSet probe = batch(4, 16, 3, 8);
+        OneDnnLayers.Report genuine = OneDnnLayers.install(partlyFrozenGraph(), probe, l -> OneDnnLayers.oneDnnHelper(l, DataType.FLOAT));
+        assertTrue(genuine.onOneDnn().contains("conv1"), "conv1's genuine kernel should pass: " + genuine);
+        var graph = partlyFrozenGraph();
+        Layer wrong = graph.getLayer("conv1");
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, probe, l -> {
+            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
+            return l == wrong ? new ScaledWeightGradient((ConvolutionHelper) h, 1.02) : h;
+        });
+        assertTrue(r.builtIn().contains("conv1"), "the faulty kernel must be rejected: " + r);
+        assertNull(graph.getLayer("conv1").getHelper());
+        assertTrue(!r.onOneDnn().contains("conv1") && r.onOneDnn().size() >= genuine.onOneDnn().size() - 1, r.toString());
+    }
+
     /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
     private record ScaledWeightGradient(ConvolutionHelper inner, double factor) implements ConvolutionHelper {
         @Override

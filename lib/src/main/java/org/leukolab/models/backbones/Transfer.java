@@ -294,11 +294,6 @@ public final class Transfer {
      * for SDVariables"): give every such vertex the configuration's data type again.
      */
     public static void keepSameDiffDataTypes(ComputationGraphConfiguration c) {
-        for (GraphVertex v : c.getVertices().values()) {
-            GraphVertex inner = v instanceof FrozenVertex fv ? fv.getUnderlying() : v;
-            if (inner instanceof org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex sd && sd.getDataType() == null) {
-                sd.setDataType(c.getDataType());
-            }
-        }
+        org.leukolab.backend.Graphs.keepSameDiffDataTypes(c);
     }
 }
