@@ -240,6 +240,18 @@ public final class OneDnnLayers {
         void clear();
     }
 
+    /** One gradient pass of a model whose input and labels are set, then its output; the model is cleared after. */
+    private static Result pass(org.deeplearning4j.nn.api.Model model, long seed, Runnable computeGradient,
+                               java.util.function.Supplier<INDArray> output) {
+        Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
+        computeGradient.run();
+        Map<String, INDArray> g = new LinkedHashMap<>();
+        model.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
+        INDArray out = output.get().dup();
+        model.clear();
+        return new Result(g, out);
+    }
+
     private record Mln(MultiLayerNetwork net) implements Net {
         public Layer[] layers() {
             return net.getLayers();
@@ -260,13 +272,7 @@ public final class OneDnnLayers {
         public Result run(DataSet probe, long seed) {
             net.setInput(probe.getFeatures());
             net.setLabels(probe.getLabels());
-            Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
-            net.computeGradientAndScore();
-            Map<String, INDArray> g = new LinkedHashMap<>();
-            net.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
-            INDArray out = net.output(probe.getFeatures(), false).dup();
-            net.clear();
-            return new Result(g, out);
+            return pass(net, seed, net::computeGradientAndScore, () -> net.output(probe.getFeatures(), false));
         }
 
         public String name(int layer) {
@@ -303,13 +309,7 @@ public final class OneDnnLayers {
         public Result run(DataSet probe, long seed) {
             graph.setInputs(probe.getFeatures());
             graph.setLabels(probe.getLabels());
-            Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
-            graph.computeGradientAndScore();
-            Map<String, INDArray> g = new LinkedHashMap<>();
-            graph.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
-            INDArray out = graph.outputSingle(false, probe.getFeatures()).dup();
-            graph.clear();
-            return new Result(g, out);
+            return pass(graph, seed, graph::computeGradientAndScore, () -> graph.outputSingle(false, probe.getFeatures()));
         }
 
         public String name(int layer) {
