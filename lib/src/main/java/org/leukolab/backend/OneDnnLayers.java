@@ -35,6 +35,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * so the check always fails and every layer falls back to DL4J's im2col code. On this project's 2-core machine
  * the oneDNN kernels train the reports' CNNs about 3x faster (BENCHMARKS.md has the figures).
  *
+ * <p>Which kernels: pooling gets DL4J's own oneDNN helper; convolutions get {@link OneDnnConvolution} (oneDNN called
+ * directly, without the extra layout conversions and the unused input gradient of DL4J's helper) and batch
+ * normalisation {@link NchwBatchNorm} (plain Java; DL4J's helper lands in oneDNN's slow generic code for NCHW arrays).
+ * {@value #KERNELS_ENV}{@code =dl4j} gives DL4J's helpers for all three, for comparisons.
+ *
  * <p>Why the check: oneDNN kernels are a different implementation, and a wrong or inaccurate kernel must not
  * change what a notebook trains. So {@link #install} computes the gradient and the output of the first
  * {@value #PROBE_EXAMPLES} examples of a real batch with DL4J's float32 layers, the same in float64, and with
@@ -90,6 +95,12 @@ public final class OneDnnLayers {
     public static final int PROBE_EXAMPLES = 8;
     /** Environment variable: {@code 0}, {@code off} or {@code false} keeps DL4J's built-in layers. */
     public static final String ENV = "LEUKOLAB_ONEDNN";
+    /**
+     * Environment variable: {@code dl4j} runs convolutions and batch normalisation through DL4J's own oneDNN helpers
+     * (libnd4j's {@code conv2d}, {@code conv2d_bp}, {@code batchnorm}, {@code batchnorm_bp}) instead of leukolab's
+     * {@link OneDnnConvolution} and {@link NchwBatchNorm}; for comparisons in the speed harness.
+     */
+    public static final String KERNELS_ENV = "LEUKOLAB_KERNELS";
 
     private OneDnnLayers() {}
 
@@ -108,13 +119,14 @@ public final class OneDnnLayers {
                 return "layers: DL4J built-in (" + reason + ")";
             }
             if (!reason.isEmpty()) {
-                return "layers: " + onOneDnn.size() + " on oneDNN kernels (" + reason + ")";
+                return "layers: " + onOneDnn.size() + " on fast kernels (" + reason + ")";
             }
-            String s = String.format(Locale.ROOT, "layers: %d of %d on oneDNN kernels (checked on a real batch against "
-                            + "float64: oneDNN's error at most %.2fx DL4J's own float32 error)",
+            String s = String.format(Locale.ROOT, "layers: %d of %d on fast kernels (oneDNN convolution and pooling, "
+                            + "leukolab's batch norm; checked on a real batch against float64: their error at most %.2fx "
+                            + "DL4J's own float32 error)",
                     onOneDnn.size(), onOneDnn.size() + builtIn.size(), errorRatio);
             String which = builtIn.size() <= 5 ? String.join(", ", builtIn) : builtIn.size() + " layers";
-            return builtIn.isEmpty() ? s : s + "; kept built-in because oneDNN was less accurate: " + which;
+            return builtIn.isEmpty() ? s : s + "; kept built-in because the fast kernel was less accurate: " + which;
         }
     }
 
@@ -147,7 +159,19 @@ public final class OneDnnLayers {
             return unavailable();
         }
         DataType dt = net.params().dataType();
-        return install(net, probe, l -> oneDnnHelper(l, dt));
+        Layer first = inputLayer(net);
+        return install(net, probe, l -> oneDnnHelper(l, dt, l != first));
+    }
+
+    /**
+     * The layer of {@code net} whose backward pass need not compute a gradient for its input: the first layer, when it
+     * reads the network's input directly (no preprocessor) and has no dropout (DL4J's dropout backward pass needs that
+     * gradient). Null otherwise.
+     */
+    static Layer inputLayer(MultiLayerNetwork net) {
+        Layer first = net.getLayer(0);
+        boolean dropout = first.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b && b.getIDropout() != null;
+        return net.getLayerWiseConfigurations().getInputPreProcess(0) == null && !dropout ? first : null;
     }
 
     private static Report unavailable() {
@@ -185,14 +209,11 @@ public final class OneDnnLayers {
         }
         long seed = net.seed();
         DataSet small = firstExamples(probe);
-        Net reference = net.copy();
-        for (Layer l : reference.layers()) {
-            setHelper(l, null);
-        }
-        Result float64 = reference.float64().run(doubles(small), seed);
-        Expected expected = new Expected(float64, builtInSpread(reference, small, seed, float64));
+        Expected expected = expected(net, small, seed);
+        release();
 
         Check all = check(net, candidates, candidates, helpers, small, seed, expected);
+        release();
         List<Integer> kept = new ArrayList<>();
         List<Integer> rejected = new ArrayList<>();
         Check best = all;
@@ -204,6 +225,7 @@ public final class OneDnnLayers {
                 List<Integer> trial = new ArrayList<>(kept);
                 trial.add(candidates.get(k));
                 Check c = check(net, candidates, trial, helpers, small, seed, expected);
+                release();
                 if (c.ok) {
                     kept.add(candidates.get(k));
                     best = c;
@@ -217,6 +239,30 @@ public final class OneDnnLayers {
         Nd4j.getRandom().setSeed(seed);
         return new Report(names(net, kept.stream().sorted().toList()), names(net, rejected.stream().sorted().toList()),
                 best.ratio, "");
+    }
+
+    /** The float64 result for the probe and DL4J's own float32 error, from copies of {@code net} without helpers. */
+    private static Expected expected(Net net, DataSet small, long seed) {
+        Net reference = net.copy();
+        for (Layer l : reference.layers()) {
+            setHelper(l, null);
+        }
+        Result float64 = reference.float64().run(doubles(small), seed);
+        return new Expected(float64, builtInSpread(reference, small, seed, float64));
+    }
+
+    /**
+     * Frees what the check's passes left behind: DL4J's workspaces, sized by the last pass (a float64 copy of the network
+     * needs twice the memory), and the off-heap arrays of the copies and results, which ND4J frees only when the garbage
+     * collector finds their Java objects (with a large, mostly empty heap that can be never). Without this, report 002's
+     * CNN went into training holding 9.3 GB resident instead of 3.7 GB (BENCHMARKS.md). Workspaces are only destroyed
+     * when none is open on this thread; the trainer's next pass makes them again at the size it needs.
+     */
+    static void release() {
+        if (Nd4j.getMemoryManager().getCurrentWorkspace() == null) {
+            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        }
+        System.gc();
     }
 
     /**
@@ -249,6 +295,7 @@ public final class OneDnnLayers {
         model.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
         INDArray out = output.get().dup();
         model.clear();
+        release();
         return new Result(g, out);
     }
 
@@ -375,6 +422,8 @@ public final class OneDnnLayers {
         }
         graph.clearLayersStates();
         Check c = judge(err, distance(own, precise), precise);
+        precise = null;
+        release();
         if (c.ok) {
             return new Report(names, List.of(), c.ratio, "");
         }
@@ -555,11 +604,21 @@ public final class OneDnnLayers {
 
     /** DL4J's own oneDNN helper for the exact layer classes that have one; null for anything else. */
     static LayerHelper oneDnnHelper(Layer layer, DataType dataType) {
+        return oneDnnHelper(layer, dataType, true);
+    }
+
+    /**
+     * As {@link #oneDnnHelper(Layer, DataType)}. For float32, a convolution gets leukolab's {@link OneDnnConvolution}
+     * (computing the gradient for its input only if {@code inputGradient}) and batch normalisation {@link NchwBatchNorm};
+     * other data types, or {@value #KERNELS_ENV}{@code =dl4j}, get DL4J's own oneDNN helpers.
+     */
+    static LayerHelper oneDnnHelper(Layer layer, DataType dataType, boolean inputGradient) {
+        boolean own = dataType == DataType.FLOAT && !"dl4j".equalsIgnoreCase(System.getenv(KERNELS_ENV));
         if (layer.getClass() == ConvolutionLayer.class) {
-            return new MKLDNNConvHelper(dataType);
+            return own ? new OneDnnConvolution(inputGradient) : new MKLDNNConvHelper(dataType);
         }
         if (layer.getClass() == BatchNormalization.class) {
-            return new MKLDNNBatchNormHelper(dataType);
+            return own ? new NchwBatchNorm() : new MKLDNNBatchNormHelper(dataType);
         }
         if (layer.getClass() == SubsamplingLayer.class) {
             return new MKLDNNSubsamplingHelper(dataType);

@@ -104,7 +104,7 @@ class OneDnnLayersTest {
         for (String kept : r.onOneDnn()) {
             assertNotNull(net.getLayer(Integer.parseInt(kept.split(" ")[0])).getHelper(), kept + " should carry its helper");
         }
-        assertTrue(r.toString().contains("kept built-in because oneDNN was less accurate: ") && r.toString().contains("2 ConvolutionLayer"),
+        assertTrue(r.toString().contains("kept built-in because the fast kernel was less accurate: ") && r.toString().contains("2 ConvolutionLayer"),
                 r.toString());
     }
 

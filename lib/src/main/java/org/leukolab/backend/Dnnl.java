@@ -1,0 +1,171 @@
+package org.leukolab.backend;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A small Java layer over oneDNN's C API (JavaCPP's {@code org.bytedeco:dnnl} preset, oneDNN 2.5.2): one CPU engine
+ * and stream, float32 memory descriptors, primitives built from an operation descriptor, memory objects that either
+ * point into an ND4J array or own a buffer, and reorders between layouts.
+ *
+ * <p>This is a second copy of oneDNN in the process (ND4J's native library carries its own, linked in and not
+ * callable from Java). leukolab calls this one where DL4J's layer helpers do work that is not needed or convert
+ * layouts more often than needed (see {@link OneDnnConvolution}). Every object made here lives as long as the
+ * plan that made it; nothing is freed per call.
+ */
+final class Dnnl {
+    private static final dnnl_engine ENGINE = new dnnl_engine();
+    private static final dnnl_stream STREAM = new dnnl_stream();
+
+    static {
+        check(dnnl_engine_create(ENGINE, dnnl_cpu, 0), "create a CPU engine");
+        check(dnnl_stream_create(STREAM, ENGINE, dnnl_stream_default_flags), "create a stream");
+    }
+
+    private Dnnl() {}
+
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN could not " + what + " (status " + status + ")");
+        }
+    }
+
+    /** A float32 descriptor of {@code dims} in layout {@code tag} ({@code dnnl_nchw}, {@code dnnl_format_tag_any}, ...). */
+    static dnnl_memory_desc_t desc(long[] dims, int tag) {
+        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dnnl_f32, tag), "describe an array of " + java.util.Arrays.toString(dims));
+        return md;
+    }
+
+    static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
+        return dnnl_memory_desc_equal(a, b) != 0;
+    }
+
+    /** A primitive and its descriptor. */
+    static final class Primitive {
+        final dnnl_primitive_desc pd;
+        final dnnl_primitive primitive;
+
+        private Primitive(dnnl_primitive_desc pd, String what) {
+            this.pd = pd;
+            this.primitive = new dnnl_primitive();
+            check(dnnl_primitive_create(primitive, pd), "create the primitive for " + what);
+        }
+
+        /** The memory descriptor the primitive chose for {@code query} ({@code dnnl_query_src_md}, ...). */
+        dnnl_memory_desc_t md(int query) {
+            dnnl_memory_desc_t md = dnnl_primitive_desc_query_md(pd, query, 0);
+            // copy: the returned descriptor belongs to the primitive descriptor
+            dnnl_memory_desc_t copy = new dnnl_memory_desc_t();
+            Pointer.memcpy(copy, md, copy.sizeof());
+            return copy;
+        }
+
+        /** oneDNN's name of the implementation chosen ({@code jit:avx2}, {@code gemm:jit}, ...). */
+        String implementation() {
+            org.bytedeco.javacpp.PointerPointer<BytePointer> out = new org.bytedeco.javacpp.PointerPointer<>(1);
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "name an implementation");
+            return out.get(BytePointer.class, 0).getString();
+        }
+
+        void execute(Object... argsAndMemories) {
+            int n = argsAndMemories.length / 2;
+            dnnl_exec_arg_t args = new dnnl_exec_arg_t(n);
+            for (int i = 0; i < n; i++) {
+                args.position(i).arg((Integer) argsAndMemories[2 * i]).memory(((Memory) argsAndMemories[2 * i + 1]).memory);
+            }
+            args.position(0);
+            check(dnnl_primitive_execute(primitive, STREAM, n, args), "run a primitive");
+            check(dnnl_stream_wait(STREAM), "finish a primitive");
+            args.deallocate();
+        }
+    }
+
+    /** The primitive for an operation descriptor (a convolution's, say), optionally hinted by a forward primitive. */
+    static Primitive primitive(Pointer opDesc, Primitive hint, String what) {
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), null, ENGINE, hint == null ? null : hint.pd),
+                "find an implementation of " + what);
+        return new Primitive(pd, what);
+    }
+
+    /** A reorder from layout {@code from} to layout {@code to}, or null if they are the same. */
+    static Primitive reorder(dnnl_memory_desc_t from, dnnl_memory_desc_t to) {
+        if (same(from, to)) {
+            return null;
+        }
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_reorder_primitive_desc_create(pd, from, ENGINE, to, ENGINE, null), "create a reorder");
+        return new Primitive(pd, "a reorder");
+    }
+
+    /** A memory object: either pointing into ND4J arrays ({@link #point}) or owning a buffer. */
+    static final class Memory {
+        final dnnl_memory_desc_t md;
+        final dnnl_memory memory = new dnnl_memory();
+        private final List<Pointer> owned = new ArrayList<>(1);
+
+        private Memory(dnnl_memory_desc_t md, Pointer handle) {
+            this.md = md;
+            check(dnnl_memory_create(memory, md, ENGINE, handle), "create a memory object");
+        }
+
+        /** Points this memory at {@code array}'s first element (a float32, row-major, contiguous array). */
+        Memory point(INDArray array) {
+            if (!plain(array)) {
+                throw new IllegalArgumentException("oneDNN kernels need a contiguous float32 array in 'c' order, got "
+                        + array.dataType() + " " + array.shapeInfoToString());
+            }
+            check(dnnl_memory_set_data_handle(memory, new Address(array.data().address() + array.offset() * 4L)),
+                    "point a memory object at an array");
+            return this;
+        }
+    }
+
+    /** Whether {@code array} can be handed to oneDNN as it is: float32, row-major, contiguous. */
+    static boolean plain(INDArray array) {
+        return array.dataType() == DataType.FLOAT && (array.length() == 1 || array.elementWiseStride() == 1)
+                && (array.ordering() == 'c' || array.rank() <= 2 && array.isVector());
+    }
+
+    /** Memory of layout {@code md} to be pointed at arrays later. */
+    static Memory wrapper(dnnl_memory_desc_t md) {
+        return new Memory(md, null);
+    }
+
+    /** Memory of layout {@code md} with a buffer of its own (for blocked layouts between reorders and kernels). */
+    static Memory buffer(dnnl_memory_desc_t md) {
+        BytePointer buf = new BytePointer(Math.max(1, dnnl_memory_desc_get_size(md)));
+        Memory m = new Memory(md, buf);
+        m.owned.add(buf);
+        return m;
+    }
+
+    /** Runs {@code reorder} (if not null) from {@code from} to {@code to}. */
+    static void reorder(Primitive reorder, Memory from, Memory to) {
+        if (reorder != null) {
+            reorder.execute(DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
+        }
+    }
+
+    /** A raw address as a JavaCPP pointer (ND4J arrays hand out addresses, not pointers of this preset's types). */
+    private static final class Address extends Pointer {
+        Address(long address) {
+            this.address = address;
+        }
+    }
+}

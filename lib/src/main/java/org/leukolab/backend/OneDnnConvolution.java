@@ -1,0 +1,345 @@
+package org.leukolab.backend;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.leukolab.backend.Dnnl.Memory;
+import org.leukolab.backend.Dnnl.Primitive;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A 2-D convolution (NCHW, float32) on oneDNN kernels called directly, for DL4J's {@code ConvolutionLayer}: the same
+ * place in DL4J as its own oneDNN helper ({@code MKLDNNConvHelper}), without the work that helper adds.
+ *
+ * <p>DL4J's helper runs libnd4j's {@code conv2d_bp}, which (oneDNN trace of report 000's CNN, BENCHMARKS.md) always
+ * computes the gradient for the layer's input, also for a network's first layer where nobody uses it (for report 000
+ * a 32x3x350x350 array, computed in a blocked layout and converted back); converts the not-yet-computed input
+ * gradient into oneDNN's layout before the kernel overwrites it; and converts the output gradient twice. Here the
+ * backward pass converts each array at most once, and a helper made with {@code inputGradient = false} computes only
+ * the weight and bias gradients and returns no input gradient (DL4J's {@code MultiLayerNetwork} and
+ * {@code ComputationGraph} accept that for a layer that reads the network's input).
+ *
+ * <p>Primitives and layout buffers are made once per input shape and kept (a training run sees one or two shapes:
+ * the batch and the last, smaller batch). Anything other than NCHW float32 returns null, which makes DL4J use its
+ * built-in code for that call. Like every kernel {@link OneDnnLayers} installs, this one is checked against a float64
+ * computation on a real batch before it is used.
+ */
+public final class OneDnnConvolution implements ConvolutionHelper {
+    private static final int MAX_PLANS = 4;
+    private final boolean inputGradient;
+    private final Map<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Plan> e) {
+            return size() > MAX_PLANS;
+        }
+    };
+
+    /**
+     * @param inputGradient whether the backward pass computes the gradient for the layer's input; false only for a
+     *                      layer whose input is the network's input (nothing upstream needs it)
+     */
+    public OneDnnConvolution(boolean inputGradient) {
+        this.inputGradient = inputGradient;
+    }
+
+    public boolean inputGradient() {
+        return inputGradient;
+    }
+
+    @Override
+    public boolean checkSupported() {
+        return true;
+    }
+
+    @Override
+    public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                              AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
+                              CNN2DFormat format, LayerWorkspaceMgr mgr) {
+        Plan p = plan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (p == null) {
+            return null;
+        }
+        INDArray z = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.dst);
+        p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
+        return z;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray weights, INDArray bias, INDArray delta,
+                                                     int[] kernel, int[] strides, int[] pad, INDArray biasGradView,
+                                                     INDArray weightGradView, IActivation afn, AlgoMode mode,
+                                                     BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
+                                                     ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+                                                     LayerWorkspaceMgr mgr) {
+        Plan p = plan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (p == null || !Dnnl.plain(weightGradView) || (bias != null && !Dnnl.plain(biasGradView))) {
+            return null;
+        }
+        INDArray x = plain(input);
+        INDArray dz = plain(delta);
+        p.backwardWeights(x, dz, weightGradView, bias == null ? null : biasGradView);
+        INDArray dx = null;
+        if (inputGradient) {
+            dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
+            p.backwardData(plain(weights), dz, dx);
+        }
+        Gradient g = new DefaultGradient();
+        if (bias != null) {
+            g.gradientForVariable().put("b", biasGradView);
+        }
+        g.gradientForVariable().put("W", weightGradView);
+        return new Pair<>(g, dx);
+    }
+
+    @Override
+    public INDArray activate(INDArray z, IActivation afn, boolean training) {
+        return afn.getActivation(z, training);
+    }
+
+    @Override
+    public Map<String, Long> helperMemoryUse() {
+        return Map.of();
+    }
+
+    /** The oneDNN implementations chosen for the shapes seen so far (for logs and BENCHMARKS.md). */
+    public String implementations() {
+        StringBuilder b = new StringBuilder();
+        synchronized (plans) {
+            plans.forEach((k, p) -> b.append(k).append(": ").append(p.describe()).append('\n'));
+        }
+        return b.toString();
+    }
+
+    private static INDArray plain(INDArray a) {
+        return Dnnl.plain(a) ? a : a.dup('c');
+    }
+
+    private Plan plan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                      ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
+        if (format != CNN2DFormat.NCHW || input.rank() != 4 || input.dataType() != DataType.FLOAT
+                || weights.dataType() != DataType.FLOAT || weights.rank() != 4) {
+            return null;
+        }
+        long[] x = input.shape();
+        long[] w = weights.shape();
+        if (w[1] != x[1]) {
+            return null;                                   // grouped/depthwise weights: not this layer type
+        }
+        long[] out = new long[2];
+        long[] padL = new long[2];
+        long[] padR = new long[2];
+        for (int d = 0; d < 2; d++) {
+            long in = x[2 + d];
+            long k = (kernel[d] - 1L) * dilation[d] + 1;
+            long s = strides[d];
+            if (convolutionMode == ConvolutionMode.Same) {
+                out[d] = (in + s - 1) / s;
+                long total = Math.max(0, (out[d] - 1) * s + k - in);
+                padL[d] = total / 2;
+                padR[d] = total - padL[d];
+            } else {
+                padL[d] = pad[d];
+                out[d] = (in + 2L * pad[d] - k) / s + 1;
+                padR[d] = Math.max(0, (out[d] - 1) * s + k - in - pad[d]);
+                if ((in - k + padL[d] + padR[d]) / s + 1 != out[d]) {
+                    return null;
+                }
+            }
+            if (out[d] <= 0) {
+                return null;
+            }
+        }
+        String key = Arrays.toString(x) + Arrays.toString(w) + (bias != null) + Arrays.toString(strides)
+                + Arrays.toString(padL) + Arrays.toString(padR) + Arrays.toString(dilation);
+        synchronized (plans) {
+            Plan p = plans.get(key);
+            if (p == null) {
+                p = new Plan(x, w, bias != null, new long[] {strides[0], strides[1]},
+                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out);
+                plans.put(key, p);
+            }
+            return p;
+        }
+    }
+
+    /** Everything oneDNN needs for one shape: primitives, layouts, the reorders between ND4J's NCHW and the kernels'. */
+    private static final class Plan {
+        final long[] src;
+        final long[] wei;
+        final long[] dst;
+        final long[] biasDims;
+        final long[] strides;
+        final long[] dilation;
+        final long[] padL;
+        final long[] padR;
+        final boolean hasBias;
+        // forward
+        final Primitive fwd;
+        final Port srcF;
+        final Port weiF;
+        final Port dstF;
+        final Memory biasUser;
+        // backward, made on first use
+        Primitive bwdW;
+        Port srcW;
+        Port diffDstW;
+        Port diffWei;
+        Memory diffBias;
+        Primitive bwdD;
+        Port weiD;
+        Port diffDstD;
+        Port diffSrc;
+
+        Plan(long[] src, long[] wei, boolean hasBias, long[] strides, long[] dilation, long[] padL, long[] padR, long[] out) {
+            this.src = src;
+            this.wei = wei;
+            this.dst = new long[] {src[0], wei[0], out[0], out[1]};
+            this.biasDims = new long[] {wei[0]};
+            this.hasBias = hasBias;
+            this.strides = strides;
+            this.dilation = dilation;
+            this.padL = padL;
+            this.padR = padR;
+            dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
+            Dnnl.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
+                    any(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
+                    "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
+            fwd = Dnnl.primitive(cd, null, "a forward convolution");
+            srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md));
+            weiF = Port.in(Dnnl.desc(wei, dnnl_oihw), fwd.md(dnnl_query_weights_md));
+            dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw));
+            biasUser = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
+        }
+
+        private static dnnl_memory_desc_t any(long[] dims) {
+            return Dnnl.desc(dims, dnnl_format_tag_any);
+        }
+
+        void forward(INDArray x, INDArray w, INDArray b, INDArray z) {
+            Memory s = srcF.load(x);
+            Memory k = weiF.load(w);
+            Memory d = dstF.target(z);
+            if (hasBias) {
+                fwd.execute(DNNL_ARG_SRC, s, DNNL_ARG_WEIGHTS, k, DNNL_ARG_BIAS, biasUser.point(b), DNNL_ARG_DST, d);
+            } else {
+                fwd.execute(DNNL_ARG_SRC, s, DNNL_ARG_WEIGHTS, k, DNNL_ARG_DST, d);
+            }
+            dstF.store(z);
+        }
+
+        void backwardWeights(INDArray x, INDArray dz, INDArray dw, INDArray db) {
+            if (bwdW == null) {
+                dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
+                Dnnl.check(dnnl_dilated_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, any(src), any(wei),
+                        hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
+                        "describe a convolution's weight gradient");
+                bwdW = Dnnl.primitive(cd, fwd, "a convolution's weight gradient");
+                srcW = Port.in(Dnnl.desc(src, dnnl_nchw), bwdW.md(dnnl_query_src_md));
+                diffDstW = Port.in(Dnnl.desc(dst, dnnl_nchw), bwdW.md(dnnl_query_diff_dst_md));
+                diffWei = Port.out(bwdW.md(dnnl_query_diff_weights_md), Dnnl.desc(wei, dnnl_oihw));
+                diffBias = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
+            }
+            Memory s = srcW.load(x);
+            Memory g = diffDstW.load(dz);
+            Memory k = diffWei.target(dw);
+            if (hasBias) {
+                bwdW.execute(DNNL_ARG_SRC, s, DNNL_ARG_DIFF_DST, g, DNNL_ARG_DIFF_WEIGHTS, k, DNNL_ARG_DIFF_BIAS, diffBias.point(db));
+            } else {
+                bwdW.execute(DNNL_ARG_SRC, s, DNNL_ARG_DIFF_DST, g, DNNL_ARG_DIFF_WEIGHTS, k);
+            }
+            diffWei.store(dw);
+        }
+
+        void backwardData(INDArray w, INDArray dz, INDArray dx) {
+            if (bwdD == null) {
+                dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
+                Dnnl.check(dnnl_dilated_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, any(src), any(wei), any(dst),
+                        strides, dilation, padL, padR), "describe a convolution's input gradient");
+                bwdD = Dnnl.primitive(cd, fwd, "a convolution's input gradient");
+                weiD = Port.in(Dnnl.desc(wei, dnnl_oihw), bwdD.md(dnnl_query_weights_md));
+                diffDstD = Dnnl.same(bwdD.md(dnnl_query_diff_dst_md), diffDstW == null ? null : diffDstW.kernel.md)
+                        ? diffDstW : Port.in(Dnnl.desc(dst, dnnl_nchw), bwdD.md(dnnl_query_diff_dst_md));
+                diffSrc = Port.out(bwdD.md(dnnl_query_diff_src_md), Dnnl.desc(src, dnnl_nchw));
+            }
+            // the output gradient is already in the kernel's layout if the weight-gradient pass converted it just before
+            Memory g = diffDstD == diffDstW && diffDstW != null ? diffDstW.current() : diffDstD.load(dz);
+            Memory k = weiD.load(w);
+            Memory d = diffSrc.target(dx);
+            bwdD.execute(DNNL_ARG_DIFF_DST, g, DNNL_ARG_WEIGHTS, k, DNNL_ARG_DIFF_SRC, d);
+            diffSrc.store(dx);
+        }
+
+        String describe() {
+            return "forward " + fwd.implementation()
+                    + (bwdW == null ? "" : ", weight gradient " + bwdW.implementation())
+                    + (bwdD == null ? "" : ", input gradient " + bwdD.implementation());
+        }
+    }
+
+    /**
+     * One array's way between ND4J (plain NCHW/OIHW memory pointed at the array) and a kernel (its chosen layout): a
+     * reorder and a buffer when the layouts differ, else the array's own memory.
+     */
+    private static final class Port {
+        final Memory user;
+        final Memory kernel;
+        final Primitive reorder;
+        final boolean input;
+
+        private Port(dnnl_memory_desc_t userMd, dnnl_memory_desc_t kernelMd, boolean input) {
+            this.input = input;
+            this.user = Dnnl.wrapper(userMd);
+            this.reorder = input ? Dnnl.reorder(userMd, kernelMd) : Dnnl.reorder(kernelMd, userMd);
+            this.kernel = reorder == null ? user : Dnnl.buffer(kernelMd);
+        }
+
+        static Port in(dnnl_memory_desc_t user, dnnl_memory_desc_t kernel) {
+            return new Port(user, kernel, true);
+        }
+
+        static Port out(dnnl_memory_desc_t kernel, dnnl_memory_desc_t user) {
+            return new Port(user, kernel, false);
+        }
+
+        /** Input: the array in the kernel's layout. */
+        Memory load(INDArray a) {
+            user.point(a);
+            Dnnl.reorder(reorder, user, kernel);
+            return kernel;
+        }
+
+        /** The kernel-side memory as last loaded. */
+        Memory current() {
+            return kernel;
+        }
+
+        /** Output: where the kernel writes (the array itself when no reorder is needed). */
+        Memory target(INDArray a) {
+            user.point(a);
+            return kernel;
+        }
+
+        /** Output: copies the kernel's result into the array if it was written elsewhere. */
+        void store(INDArray a) {
+            Dnnl.reorder(reorder, kernel, user);
+        }
+    }
+}
