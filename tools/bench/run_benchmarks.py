@@ -2,7 +2,8 @@
 """leukolab's speed harness (./leukolab bench): DL4J against a PyTorch CPU reference for the reports'
 two custom CNNs and for report 003's fine-tuning step (MobileNetV2 0.5 and EfficientNetB0, part of the backbone
 trainable, BatchNorm frozen), and leukolab's data pipeline against an OpenCV-Python loop, on this machine, with the
-same thread count. Prints a table; the full mode also rewrites the generated block of BENCHMARKS.md.
+same thread count; plus report 000's CNN over real epochs of cached images (DL4J only: where an epoch's time goes
+besides the training steps). Prints a table; the full mode also rewrites the generated block of BENCHMARKS.md.
 
     ./leukolab bench            # full: the reports' sizes, batch 32; writes BENCHMARKS.md (about 10 minutes on 2 cores)
     ./leukolab bench --quick    # seconds: tiny sizes, a few steps; checks that every part runs
@@ -30,9 +31,12 @@ FULL = {"cnn": [("report002", 128, 32), ("report000", 350, 32)], "warmup": 3, "s
         # report 003's fine-tuning (backbone, size, share unfrozen; 0 = head only on the frozen backbone), batch 32
         "finetune": [("mobilenetv2-0.5", 96, 0.0), ("mobilenetv2-0.5", 96, 0.6), ("mobilenetv2-0.5", 224, 0.6),
                      ("efficientnetb0", 96, 0.6), ("efficientnetb0", 224, 0.6)], "finetune_batch": 32,
-        "finetune_warmup": 2, "finetune_steps": 5}
+        "finetune_warmup": 2, "finetune_steps": 5,
+        # report 000's CNN over real images read from the image cache file (EpochBenchmark): images, size, batch
+        "epoch": (1280, 350, 32)}
 QUICK = {"cnn": [("report002", 32, 8), ("report000", 64, 8)], "warmup": 1, "steps": 2, "limit": 40,
-         "finetune": [("mobilenetv2-0.5", 32, 0.6)], "finetune_batch": 4, "finetune_warmup": 1, "finetune_steps": 1}
+         "finetune": [("mobilenetv2-0.5", 32, 0.6)], "finetune_batch": 4, "finetune_warmup": 1, "finetune_steps": 1,
+         "epoch": (64, 64, 8)}
 
 
 def sh(cmd, env=None):
@@ -120,15 +124,19 @@ def run(quick, threads, java, dataset, dl4j_only=False):
     folder = Path(dataset) / "dataset2-master/images/TRAIN"
     if not folder.is_dir():
         sys.exit(f"{folder} is missing: fetch the blood-cells dataset first (./leukolab fetch blood-cells)")
+    images, size, batch = cfg["epoch"]
+    print(f"  report000 epochs over {images} cached images at {size}x{size}: DL4J ...", flush=True)
+    epoch = sh(java_cmd("org.leukolab.bench.EpochBenchmark", [f"folder={folder}", f"images={images}", f"size={size}",
+                                                              f"batch={batch}", f"cache={ROOT / 'build/bench-cache'}"], java), env)
     pargs = [f"folder={folder}", f"limit={cfg['limit']}"]
     print("  data pipeline: leukolab ...", flush=True)
     pj = sh(java_cmd("org.leukolab.bench.PipelineBenchmark", [*pargs, f"threads={threads}"], java), env)
     if dl4j_only:
         print(f"  data pipeline: OpenCV-Python reference skipped ({SKIPPED['skipped']})", flush=True)
-        return rows, tune, (pj, SKIPPED)
+        return rows, tune, epoch, (pj, SKIPPED)
     print("  data pipeline: OpenCV-Python ...", flush=True)
     pp = sh([sys.executable, str(ROOT / "tools/bench/pipeline_opencv.py"), *pargs], env)
-    return rows, tune, (pj, pp)
+    return rows, tune, epoch, (pj, pp)
 
 
 def table(rows, pipeline):
@@ -151,6 +159,17 @@ def table(rows, pipeline):
             "|---|---:|---:|---:|---:|",
             f"| blood-cells TRAIN | {pj['images']} | {pj['img_s']:.1f} ({pj['threads']} threads) | {pp['img_s']:.1f} ({pp['threads']}) | {pj['img_s'] / pp['img_s']:.2f} |"]
     return "\n".join(out)
+
+
+def epoch_table(e):
+    """The end-to-end row: the same network over real images from the cache file, batches and steps apart and together."""
+    return "\n".join([
+        "| report000 custom CNN, real epochs (images from the cache file, as notebook 21 reads its full set) | input, batch | images "
+        "| batches alone img/s (1 thread) | steps alone img/s | epoch img/s | epoch / steps | cores used in the epoch |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+        f"| blood-cells TRAIN ({e['classes']} classes), every k-th image | {e['size']}x{e['size']}, {e['batch']} | {e['images']} "
+        f"| {e['prepare_img_s']:.1f} | {e['steps_img_s']:.1f} | {e['epoch_img_s']:.1f} | {e['epoch_img_s'] / e['steps_img_s']:.2f} "
+        f"| {e['cores_used']:.2f} of {e['threads']} |"])
 
 
 def finetune_table(tune):
@@ -230,7 +249,7 @@ def main():
         sys.exit("--dl4j-only is for checking that the harness runs (with --quick): a full run compares against the references")
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"speed harness ({'quick' if a.quick else 'full'}), {a.threads} threads, {machine()}", flush=True)
-    rows, tune, pipeline = run(a.quick, a.threads, a.java, Path(a.data) / "blood-cells", a.dl4j_only)
+    rows, tune, epoch, pipeline = run(a.quick, a.threads, a.java, Path(a.data) / "blood-cells", a.dl4j_only)
     meta = [f"- Command: `./leukolab bench{' --quick' if a.quick else ''}` ({a.threads} threads for both frameworks)",
             f"- Commit {git_commit()}, {date}",
             f"- Machine: {machine()}",
@@ -243,7 +262,7 @@ def main():
             f"- Fine-tuning rows: random weights (the speed does not depend on them), {FULL['finetune_warmup'] if not a.quick else QUICK['finetune_warmup']} "
             f"warm-up and median of {FULL['finetune_steps'] if not a.quick else QUICK['finetune_steps']} steps; PyTorch's network is torchvision's, "
             "with the same parameter count, its frozen set matched to DL4J's by trainable parameters (tools/bench/torch_finetune.py)"]
-    text = "\n".join(meta) + "\n\n" + table(rows, pipeline) + "\n\n" + finetune_table(tune)
+    text = "\n".join(meta) + "\n\n" + table(rows, pipeline) + "\n\n" + epoch_table(epoch) + "\n\n" + finetune_table(tune)
     print()
     print(text)
     if a.quick:
@@ -258,7 +277,8 @@ def main():
     tmp.write_text(head + BEGIN + "\n" + text + "\n" + END + tail)
     os.replace(tmp, out)
     (ROOT / "build").mkdir(exist_ok=True)
-    (ROOT / "build/bench-latest.json").write_text(json.dumps({"date": date, "cnn": rows, "finetune": tune, "pipeline": pipeline}, indent=1))
+    (ROOT / "build/bench-latest.json").write_text(json.dumps({"date": date, "cnn": rows, "finetune": tune, "epoch": epoch,
+                                                              "pipeline": pipeline}, indent=1))
     print(f"\nwritten: {out}")
 
 
