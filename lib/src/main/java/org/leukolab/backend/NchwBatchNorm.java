@@ -236,22 +236,7 @@ public final class NchwBatchNorm implements BatchNormalizationHelper {
         double[][] reduce(INDArray x, INDArray other, Sum f) {
             int parts = parts();
             double[][][] partial = new double[parts][channels][2];
-            IntStream.range(0, parts).parallel().forEach(p -> {
-                FloatBuffer xb = floats(x);
-                FloatBuffer ob = other == null ? null : floats(other);
-                float[] plane = new float[this.plane];
-                float[] o = other == null ? null : new float[this.plane];
-                for (int n = p * batch / parts; n < (p + 1) * batch / parts; n++) {
-                    for (int k = 0; k < channels; k++) {
-                        int at = (n * channels + k) * this.plane;
-                        xb.get(at, plane);
-                        if (ob != null) {
-                            ob.get(at, o);
-                        }
-                        f.add(plane, o, k, partial[p][k]);
-                    }
-                }
-            });
+            forEachPlane(x, other, parts, (p, at, k, plane, o) -> f.add(plane, o, k, partial[p][k]));
             double[][] out = new double[channels][2];
             for (double[][] p : partial) {
                 for (int k = 0; k < channels; k++) {
@@ -265,10 +250,25 @@ public final class NchwBatchNorm implements BatchNormalizationHelper {
         /** Writes {@code f(plane of x, plane of other)} into {@code out}, plane by plane. */
         void map(INDArray x, INDArray other, INDArray out, Map1 f) {
             int parts = parts();
+            FloatBuffer[] yb = new FloatBuffer[parts];
+            for (int p = 0; p < parts; p++) {
+                yb[p] = floats(out);
+            }
+            forEachPlane(x, other, parts, (p, at, k, plane, o) -> {
+                f.apply(plane, o, k);
+                yb[p].put(at, plane);
+            });
+        }
+
+        /**
+         * Hands every (example, channel) plane of {@code x}, with the same plane of {@code other} when given, to
+         * {@code v}, the examples split into {@code parts} ranges run in parallel; each part has its own buffers
+         * (the float arrays are reused from plane to plane, so {@code v} must not keep them).
+         */
+        private void forEachPlane(INDArray x, INDArray other, int parts, PlaneVisitor v) {
             IntStream.range(0, parts).parallel().forEach(p -> {
                 FloatBuffer xb = floats(x);
                 FloatBuffer ob = other == null ? null : floats(other);
-                FloatBuffer yb = floats(out);
                 float[] plane = new float[this.plane];
                 float[] o = other == null ? null : new float[this.plane];
                 for (int n = p * batch / parts; n < (p + 1) * batch / parts; n++) {
@@ -278,11 +278,15 @@ public final class NchwBatchNorm implements BatchNormalizationHelper {
                         if (ob != null) {
                             ob.get(at, o);
                         }
-                        f.apply(plane, o, k);
-                        yb.put(at, plane);
+                        v.visit(p, at, k, plane, o);
                     }
                 }
             });
         }
+    }
+
+    /** One plane: the part it belongs to, its offset, its channel, its values (and the other array's). */
+    private interface PlaneVisitor {
+        void visit(int part, int at, int channel, float[] plane, float[] other);
     }
 }
