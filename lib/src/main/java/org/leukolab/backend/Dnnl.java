@@ -2,8 +2,8 @@ package org.leukolab.backend;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -113,11 +113,10 @@ final class Dnnl {
         return new Primitive(pd, "a reorder");
     }
 
-    /** A memory object: either pointing into ND4J arrays ({@link #point}) or owning a buffer. */
+    /** A memory object, pointed at an ND4J array ({@link #point}) or at a working buffer ({@link #scratch}) before each use. */
     static final class Memory {
         final dnnl_memory_desc_t md;
         final dnnl_memory memory = new dnnl_memory();
-        private final List<Pointer> owned = new ArrayList<>(1);
 
         private Memory(dnnl_memory_desc_t md, Pointer handle) {
             this.md = md;
@@ -134,6 +133,45 @@ final class Dnnl {
                     "point a memory object at an array");
             return this;
         }
+
+        /** Points this memory at this thread's working buffer for {@code role} (see {@link Scratch}). */
+        Memory scratch(String role) {
+            check(dnnl_memory_set_data_handle(memory, Scratch.get(role, Math.max(1, dnnl_memory_desc_get_size(md)))),
+                    "point a memory object at a working buffer");
+            return this;
+        }
+    }
+
+    /**
+     * Working buffers shared by every kernel call of one thread, one per role (a convolution's source, weights, output
+     * and their gradients in the kernel's layout): a call converts an array into its role's buffer, runs, and converts the
+     * result back, so a buffer's content matters only within one call (or, for the output gradient, from the weight
+     * gradient to the input gradient of the same layer's backward pass). One buffer per role and thread, grown to the
+     * largest size asked, instead of one per layer and shape: a network holds the largest layer's buffers once.
+     */
+    static final class Scratch {
+        private static final ThreadLocal<Map<String, BytePointer>> BUFFERS = ThreadLocal.withInitial(HashMap::new);
+
+        private Scratch() {}
+
+        /** This thread's buffer for {@code role}, at least {@code bytes} long. */
+        static Pointer get(String role, long bytes) {
+            Map<String, BytePointer> m = BUFFERS.get();
+            BytePointer b = m.get(role);
+            if (b == null || b.capacity() < bytes) {
+                if (b != null) {
+                    b.deallocate();
+                }
+                b = new BytePointer(Math.max(1, bytes));
+                m.put(role, b);
+            }
+            return b;
+        }
+
+        /** Bytes held by this thread's buffers. */
+        static long bytes() {
+            return BUFFERS.get().values().stream().mapToLong(BytePointer::capacity).sum();
+        }
     }
 
     /** Whether {@code array} can be handed to oneDNN as it is: float32, row-major, contiguous. */
@@ -145,14 +183,6 @@ final class Dnnl {
     /** Memory of layout {@code md} to be pointed at arrays later. */
     static Memory wrapper(dnnl_memory_desc_t md) {
         return new Memory(md, null);
-    }
-
-    /** Memory of layout {@code md} with a buffer of its own (for blocked layouts between reorders and kernels). */
-    static Memory buffer(dnnl_memory_desc_t md) {
-        BytePointer buf = new BytePointer(Math.max(1, dnnl_memory_desc_get_size(md)));
-        Memory m = new Memory(md, buf);
-        m.owned.add(buf);
-        return m;
     }
 
     /** Runs {@code reorder} (if not null) from {@code from} to {@code to}. */

@@ -37,8 +37,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the weight and bias gradients and returns no input gradient (DL4J's {@code MultiLayerNetwork} and
  * {@code ComputationGraph} accept that for a layer that reads the network's input).
  *
- * <p>Primitives and layout buffers are made once per input shape and kept (a training run sees one or two shapes:
- * the batch and the last, smaller batch). Anything other than NCHW float32 returns null, which makes DL4J use its
+ * <p>Primitives are made once per input shape and kept (a training run sees one or two shapes: the batch and the
+ * last, smaller batch); arrays in the kernels' layouts live in working buffers shared by all layers of a thread
+ * ({@code Dnnl.Scratch}), so a network holds its largest layer's buffers once rather than every layer's. Anything other than NCHW float32 returns null, which makes DL4J use its
  * built-in code for that call. Like every kernel {@link OneDnnLayers} installs, this one is checked against a float64
  * computation on a real batch before it is used.
  */
@@ -223,9 +224,9 @@ public final class OneDnnConvolution implements ConvolutionHelper {
                     any(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
                     "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
             fwd = Dnnl.primitive(cd, null, "a forward convolution");
-            srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md));
-            weiF = Port.in(Dnnl.desc(wei, dnnl_oihw), fwd.md(dnnl_query_weights_md));
-            dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw));
+            srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
+            weiF = Port.in(Dnnl.desc(wei, dnnl_oihw), fwd.md(dnnl_query_weights_md), "weights");
+            dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw), "dst");
             biasUser = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
         }
 
@@ -252,9 +253,9 @@ public final class OneDnnConvolution implements ConvolutionHelper {
                         hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
                         "describe a convolution's weight gradient");
                 bwdW = Dnnl.primitive(cd, fwd, "a convolution's weight gradient");
-                srcW = Port.in(Dnnl.desc(src, dnnl_nchw), bwdW.md(dnnl_query_src_md));
-                diffDstW = Port.in(Dnnl.desc(dst, dnnl_nchw), bwdW.md(dnnl_query_diff_dst_md));
-                diffWei = Port.out(bwdW.md(dnnl_query_diff_weights_md), Dnnl.desc(wei, dnnl_oihw));
+                srcW = Port.in(Dnnl.desc(src, dnnl_nchw), bwdW.md(dnnl_query_src_md), "src");
+                diffDstW = Port.in(Dnnl.desc(dst, dnnl_nchw), bwdW.md(dnnl_query_diff_dst_md), "diff_dst");
+                diffWei = Port.out(bwdW.md(dnnl_query_diff_weights_md), Dnnl.desc(wei, dnnl_oihw), "diff_weights");
                 diffBias = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
             }
             Memory s = srcW.load(x);
@@ -274,10 +275,10 @@ public final class OneDnnConvolution implements ConvolutionHelper {
                 Dnnl.check(dnnl_dilated_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, any(src), any(wei), any(dst),
                         strides, dilation, padL, padR), "describe a convolution's input gradient");
                 bwdD = Dnnl.primitive(cd, fwd, "a convolution's input gradient");
-                weiD = Port.in(Dnnl.desc(wei, dnnl_oihw), bwdD.md(dnnl_query_weights_md));
+                weiD = Port.in(Dnnl.desc(wei, dnnl_oihw), bwdD.md(dnnl_query_weights_md), "weights");
                 diffDstD = Dnnl.same(bwdD.md(dnnl_query_diff_dst_md), diffDstW == null ? null : diffDstW.kernel.md)
-                        ? diffDstW : Port.in(Dnnl.desc(dst, dnnl_nchw), bwdD.md(dnnl_query_diff_dst_md));
-                diffSrc = Port.out(bwdD.md(dnnl_query_diff_src_md), Dnnl.desc(src, dnnl_nchw));
+                        ? diffDstW : Port.in(Dnnl.desc(dst, dnnl_nchw), bwdD.md(dnnl_query_diff_dst_md), "diff_dst");
+                diffSrc = Port.out(bwdD.md(dnnl_query_diff_src_md), Dnnl.desc(src, dnnl_nchw), "diff_src");
             }
             // the output gradient is already in the kernel's layout if the weight-gradient pass converted it just before
             Memory g = diffDstD == diffDstW && diffDstW != null ? diffDstW.current() : diffDstD.load(dz);
@@ -296,37 +297,40 @@ public final class OneDnnConvolution implements ConvolutionHelper {
 
     /**
      * One array's way between ND4J (plain NCHW/OIHW memory pointed at the array) and a kernel (its chosen layout): a
-     * reorder and a buffer when the layouts differ, else the array's own memory.
+     * reorder through this thread's working buffer for the port's role when the layouts differ ({@link Dnnl.Scratch}:
+     * shared by all layers, valid only until the next call that uses the same role), else the array's own memory.
      */
     private static final class Port {
         final Memory user;
         final Memory kernel;
         final Primitive reorder;
-        final boolean input;
+        final String role;
 
-        private Port(dnnl_memory_desc_t userMd, dnnl_memory_desc_t kernelMd, boolean input) {
-            this.input = input;
+        private Port(dnnl_memory_desc_t userMd, dnnl_memory_desc_t kernelMd, boolean input, String role) {
+            this.role = role;
             this.user = Dnnl.wrapper(userMd);
             this.reorder = input ? Dnnl.reorder(userMd, kernelMd) : Dnnl.reorder(kernelMd, userMd);
-            this.kernel = reorder == null ? user : Dnnl.buffer(kernelMd);
+            this.kernel = reorder == null ? user : Dnnl.wrapper(kernelMd);
         }
 
-        static Port in(dnnl_memory_desc_t user, dnnl_memory_desc_t kernel) {
-            return new Port(user, kernel, true);
+        static Port in(dnnl_memory_desc_t user, dnnl_memory_desc_t kernel, String role) {
+            return new Port(user, kernel, true, role);
         }
 
-        static Port out(dnnl_memory_desc_t kernel, dnnl_memory_desc_t user) {
-            return new Port(user, kernel, false);
+        static Port out(dnnl_memory_desc_t kernel, dnnl_memory_desc_t user, String role) {
+            return new Port(user, kernel, false, role);
         }
 
         /** Input: the array in the kernel's layout. */
         Memory load(INDArray a) {
             user.point(a);
-            Dnnl.reorder(reorder, user, kernel);
+            if (reorder != null) {
+                Dnnl.reorder(reorder, user, kernel.scratch(role));
+            }
             return kernel;
         }
 
-        /** The kernel-side memory as last loaded. */
+        /** The kernel-side memory as last loaded (valid until another call uses this role's buffer). */
         Memory current() {
             return kernel;
         }
@@ -334,7 +338,7 @@ public final class OneDnnConvolution implements ConvolutionHelper {
         /** Output: where the kernel writes (the array itself when no reorder is needed). */
         Memory target(INDArray a) {
             user.point(a);
-            return kernel;
+            return reorder == null ? kernel : kernel.scratch(role);
         }
 
         /** Output: copies the kernel's result into the array if it was written elsewhere. */

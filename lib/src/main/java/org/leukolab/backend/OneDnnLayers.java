@@ -243,12 +243,21 @@ public final class OneDnnLayers {
 
     /** The float64 result for the probe and DL4J's own float32 error, from copies of {@code net} without helpers. */
     private static Expected expected(Net net, DataSet small, long seed) {
-        Net reference = net.copy();
-        for (Layer l : reference.layers()) {
+        // one copy at a time: the float32 copy the float64 one is made from is freed before the float64 pass (the
+        // largest moment of the check), and the float32 reference is made again after it
+        Net float64Copy = withoutHelpers(net.copy()).float64();
+        release();
+        Result float64 = float64Copy.run(doubles(small), seed);
+        float64Copy = null;
+        release();
+        return new Expected(float64, builtInSpread(withoutHelpers(net.copy()), small, seed, float64));
+    }
+
+    private static Net withoutHelpers(Net copy) {
+        for (Layer l : copy.layers()) {
             setHelper(l, null);
         }
-        Result float64 = reference.float64().run(doubles(small), seed);
-        return new Expected(float64, builtInSpread(reference, small, seed, float64));
+        return copy;
     }
 
     /**
@@ -256,13 +265,15 @@ public final class OneDnnLayers {
      * needs twice the memory), and the off-heap arrays of the copies and results, which ND4J frees only when the garbage
      * collector finds their Java objects (with a large, mostly empty heap that can be never). Without this, report 002's
      * CNN went into training holding 9.3 GB resident instead of 3.7 GB (BENCHMARKS.md). Workspaces are only destroyed
-     * when none is open on this thread; the trainer's next pass makes them again at the size it needs.
+     * when none is open on this thread; the trainer's next pass makes them again at the size it needs. Last, the C
+     * library's allocator is asked to give the freed memory back ({@link NativeMemory#trim}).
      */
     static void release() {
         if (Nd4j.getMemoryManager().getCurrentWorkspace() == null) {
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         }
         System.gc();
+        NativeMemory.trim();
     }
 
     /**
@@ -291,6 +302,9 @@ public final class OneDnnLayers {
                                java.util.function.Supplier<INDArray> output) {
         Nd4j.getRandom().setSeed(seed); // the same dropout masks for both runs
         computeGradient.run();
+        // the training pass's workspaces go before the gradients are copied and the inference pass makes its own
+        // workspaces (the gradients are views of the network's own gradient array, outside the workspaces)
+        release();
         Map<String, INDArray> g = new LinkedHashMap<>();
         model.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
         INDArray out = output.get().dup();
