@@ -9,6 +9,8 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -97,10 +99,35 @@ final class Dnnl {
 
     /** The primitive for an operation descriptor (a convolution's, say), optionally hinted by a forward primitive. */
     static Primitive primitive(Pointer opDesc, Primitive hint, String what) {
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), null, ENGINE, hint == null ? null : hint.pd),
-                "find an implementation of " + what);
-        return new Primitive(pd, what);
+        return primitive(opDesc, hint, false, what);
+    }
+
+    /**
+     * As {@link #primitive(Pointer, Primitive, String)}; with {@code relu}, a ReLU applied to the result inside the
+     * kernel (oneDNN's eltwise post-op: one pass over the output instead of two).
+     */
+    static Primitive primitive(Pointer opDesc, Primitive hint, boolean relu, String what) {
+        dnnl_primitive_attr attr = null;
+        dnnl_post_ops ops = null;
+        if (relu) {
+            attr = new dnnl_primitive_attr();
+            ops = new dnnl_post_ops();
+            check(dnnl_primitive_attr_create(attr), "create primitive attributes");
+            check(dnnl_post_ops_create(ops), "create post-ops");
+            check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "append a ReLU post-op");
+            check(dnnl_primitive_attr_set_post_ops(attr, ops), "set the post-ops");
+        }
+        try {
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, ENGINE, hint == null ? null : hint.pd),
+                    "find an implementation of " + what);
+            return new Primitive(pd, what);
+        } finally {
+            if (relu) {
+                dnnl_post_ops_destroy(ops);
+                dnnl_primitive_attr_destroy(attr);
+            }
+        }
     }
 
     /** A reorder from layout {@code from} to layout {@code to}, or null if they are the same. */

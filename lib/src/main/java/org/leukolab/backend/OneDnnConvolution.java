@@ -22,6 +22,7 @@ import org.leukolab.backend.Dnnl.Memory;
 import org.leukolab.backend.Dnnl.Primitive;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -46,6 +47,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class OneDnnConvolution implements ConvolutionHelper {
     private static final int MAX_PLANS = 4;
     private final boolean inputGradient;
+    private final boolean relu;
     private final Map<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Plan> e) {
@@ -58,7 +60,29 @@ public final class OneDnnConvolution implements ConvolutionHelper {
      *                      layer whose input is the network's input (nothing upstream needs it)
      */
     public OneDnnConvolution(boolean inputGradient) {
+        this(inputGradient, false);
+    }
+
+    /**
+     * @param inputGradient as {@link #OneDnnConvolution(boolean)}
+     * @param relu          the layer's activation is a plain ReLU ({@link #plainRelu}) and is computed inside the
+     *                      convolution kernel: {@link #preOutput} returns the rectified output and {@link #activate}
+     *                      hands it back as it is. DL4J's backward pass then takes the ReLU's derivative at the
+     *                      rectified output, which is the same (positive exactly where the pre-activation is).
+     */
+    public OneDnnConvolution(boolean inputGradient, boolean relu) {
         this.inputGradient = inputGradient;
+        this.relu = relu;
+    }
+
+    /** DL4J's ReLU with its defaults (no cap, threshold 0, no negative slope): the activation the kernel can fuse. */
+    public static boolean plainRelu(IActivation a) {
+        return a instanceof ActivationReLU && a.equals(new ActivationReLU());
+    }
+
+    /** Whether the layer's ReLU is computed inside the convolution kernel. */
+    public boolean fusedRelu() {
+        return relu;
     }
 
     public boolean inputGradient() {
@@ -112,7 +136,13 @@ public final class OneDnnConvolution implements ConvolutionHelper {
 
     @Override
     public INDArray activate(INDArray z, IActivation afn, boolean training) {
-        return afn.getActivation(z, training);
+        if (!relu) {
+            return afn.getActivation(z, training);
+        }
+        if (!plainRelu(afn)) {
+            throw new IllegalStateException("this convolution kernel computes a ReLU, but the layer's activation is " + afn);
+        }
+        return z; // rectified by the kernel already
     }
 
     @Override
@@ -174,7 +204,7 @@ public final class OneDnnConvolution implements ConvolutionHelper {
             Plan p = plans.get(key);
             if (p == null) {
                 p = new Plan(x, w, bias != null, new long[] {strides[0], strides[1]},
-                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out);
+                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, relu);
                 plans.put(key, p);
             }
             return p;
@@ -209,7 +239,8 @@ public final class OneDnnConvolution implements ConvolutionHelper {
         Port diffDstD;
         Port diffSrc;
 
-        Plan(long[] src, long[] wei, boolean hasBias, long[] strides, long[] dilation, long[] padL, long[] padR, long[] out) {
+        Plan(long[] src, long[] wei, boolean hasBias, long[] strides, long[] dilation, long[] padL, long[] padR, long[] out,
+             boolean relu) {
             this.src = src;
             this.wei = wei;
             this.dst = new long[] {src[0], wei[0], out[0], out[1]};
@@ -223,7 +254,7 @@ public final class OneDnnConvolution implements ConvolutionHelper {
             Dnnl.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
                     any(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
                     "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
-            fwd = Dnnl.primitive(cd, null, "a forward convolution");
+            fwd = Dnnl.primitive(cd, null, relu, relu ? "a forward convolution with ReLU" : "a forward convolution");
             srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
             weiF = Port.in(Dnnl.desc(wei, dnnl_oihw), fwd.md(dnnl_query_weights_md), "weights");
             dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw), "dst");

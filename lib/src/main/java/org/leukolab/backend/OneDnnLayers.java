@@ -623,13 +623,16 @@ public final class OneDnnLayers {
 
     /**
      * As {@link #oneDnnHelper(Layer, DataType)}. For float32, a convolution gets leukolab's {@link OneDnnConvolution}
-     * (computing the gradient for its input only if {@code inputGradient}) and batch normalisation {@link NchwBatchNorm};
+     * (computing the gradient for its input only if {@code inputGradient}; a plain ReLU activation inside the kernel)
+     * and batch normalisation {@link NchwBatchNorm};
      * other data types, or {@value #KERNELS_ENV}{@code =dl4j}, get DL4J's own oneDNN helpers.
      */
     static LayerHelper oneDnnHelper(Layer layer, DataType dataType, boolean inputGradient) {
         boolean own = dataType == DataType.FLOAT && !"dl4j".equalsIgnoreCase(System.getenv(KERNELS_ENV));
         if (layer.getClass() == ConvolutionLayer.class) {
-            return own ? new OneDnnConvolution(inputGradient) : new MKLDNNConvHelper(dataType);
+            boolean relu = layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c
+                    && OneDnnConvolution.plainRelu(c.getActivationFn());
+            return own ? new OneDnnConvolution(inputGradient, relu) : new MKLDNNConvHelper(dataType);
         }
         if (layer.getClass() == BatchNormalization.class) {
             return own ? new NchwBatchNorm() : new MKLDNNBatchNormHelper(dataType);

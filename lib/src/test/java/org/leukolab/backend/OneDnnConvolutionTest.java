@@ -31,15 +31,20 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 class OneDnnConvolutionTest {
     private static MultiLayerNetwork net(int kernel, int stride, int dilation, ConvolutionMode mode, int pad, boolean bias,
                                          int size) {
+        return net(kernel, stride, dilation, mode, pad, bias, size, Activation.TANH, org.deeplearning4j.nn.conf.CacheMode.NONE);
+    }
+
+    private static MultiLayerNetwork net(int kernel, int stride, int dilation, ConvolutionMode mode, int pad, boolean bias,
+                                         int size, Activation activation, org.deeplearning4j.nn.conf.CacheMode cache) {
         ConvolutionLayer.Builder tested = new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
-                .dilation(dilation, dilation).convolutionMode(mode).nOut(6).hasBias(bias).activation(Activation.TANH);
+                .dilation(dilation, dilation).convolutionMode(mode).nOut(6).hasBias(bias).activation(activation);
         if (mode != ConvolutionMode.Same) {
             tested.padding(pad, pad);
         }
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).updater(new Sgd(0.1))
-                .dataType(DataType.FLOAT).list()
+                .dataType(DataType.FLOAT).cacheMode(cache).list()
                 .layer(new ConvolutionLayer.Builder(3, 3).convolutionMode(ConvolutionMode.Same).nOut(5)
-                        .activation(Activation.TANH).build())
+                        .activation(activation).build())
                 .layer(tested.build())
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build())
@@ -127,6 +132,40 @@ class OneDnnConvolutionTest {
         direct.getLayer(0).activate(true, mgr);
         INDArray eps = Nd4j.rand(DataType.FLOAT, direct.getLayer(0).activate(true, mgr).shape());
         assertNull(direct.getLayer(0).backpropGradient(eps, mgr).getSecond());
+    }
+
+    @ParameterizedTest(name = "cache mode {0}")
+    @CsvSource({"NONE", "DEVICE"})
+    void aReluInsideTheKernelTrainsLikeDl4jsLayers(org.deeplearning4j.nn.conf.CacheMode cache) {
+        // both layers ReLU: the first without input gradient, the second with; the pre-activation DL4J keeps for the
+        // backward pass (DEVICE) or recomputes (NONE) is then the rectified output, whose ReLU derivative is the same
+        INDArray[] d = data(4, 16);
+        MultiLayerNetwork builtIn = net(3, 1, 1, ConvolutionMode.Same, 0, true, 16, Activation.RELU, cache);
+        MultiLayerNetwork direct = builtIn.clone();
+        OneDnnConvolution first = new OneDnnConvolution(false, true);
+        OneDnnConvolution second = new OneDnnConvolution(true, true);
+        OneDnnLayers.setHelper(direct.getLayer(0), first);
+        OneDnnLayers.setHelper(direct.getLayer(1), second);
+        assertClose(builtIn.output(d[0]), direct.output(d[0]), "output");
+        for (int step = 0; step < 3; step++) {
+            Map<String, INDArray> expected = gradients(builtIn, d[0], d[1]);
+            Map<String, INDArray> actual = gradients(direct, d[0], d[1]);
+            expected.forEach((k, v) -> assertClose(v, actual.get(k), k));
+            builtIn.fit(d[0], d[1]);
+            direct.fit(d[0], d[1]);
+        }
+        assertClose(builtIn.params(), direct.params(), "parameters after 3 steps");
+        assertTrue(OneDnnConvolution.plainRelu(new org.nd4j.linalg.activations.impl.ActivationReLU()));
+        assertTrue(!OneDnnConvolution.plainRelu(new org.nd4j.linalg.activations.impl.ActivationReLU(6.0, 0.0, 0.0)), "ReLU6 is not fused");
+        assertTrue(!OneDnnConvolution.plainRelu(Activation.TANH.getActivationFunction()));
+    }
+
+    @Test
+    void aFusedReluKernelRefusesALayerWithAnotherActivation() {
+        OneDnnConvolution helper = new OneDnnConvolution(true, true);
+        INDArray z = Nd4j.rand(DataType.FLOAT, 1, 2, 3, 3);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> helper.activate(z, Activation.TANH.getActivationFunction(), true));
     }
 
     @Test
