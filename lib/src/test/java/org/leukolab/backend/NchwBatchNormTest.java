@@ -80,7 +80,11 @@ class NchwBatchNormTest {
         for (int i = 0; i < 4; i++) {
             int step = i;
             INDArray[] d = data(step);
-            assertClose(builtIn.feedForward(d[0], true).get(2), own.feedForward(d[0], true).get(2), 1e-5, "training-mode output, step " + step);
+            // step 0: the same parameters, so float32 rounding only (1e-5); later steps compare networks whose parameters
+            // went through SGD steps computed from float32 and float64 sums: rounding differences carried forward (1e-4,
+            // the bound of every other comparison here; step 3 was measured at up to 3.1e-5 in a full test run)
+            assertClose(builtIn.feedForward(d[0], true).get(2), own.feedForward(d[0], true).get(2), step == 0 ? 1e-5 : 1e-4,
+                    "training-mode output, step " + step);
             Map<String, INDArray> expected = gradients(builtIn, d);
             Map<String, INDArray> actual = gradients(own, d);
             assertEquals(expected.keySet(), actual.keySet());
