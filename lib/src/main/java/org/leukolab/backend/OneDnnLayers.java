@@ -555,8 +555,8 @@ public final class OneDnnLayers {
         Map<String, Double> worst = errors(reference.run(probe, seed), float64);
         INDArray x = probe.getFeatures();
         for (int k = 1; k <= PERTURBATIONS; k++) {
-            Nd4j.getRandom().setSeed(seed + 7919L * k);
-            INDArray factor = Nd4j.rand(x.dataType(), x.shape()).subi(0.5).muli(2 * PERTURBATION).addi(1);
+            INDArray factor = org.leukolab.system.SeededArrays.uniform(x.dataType(), seed + 7919L * k, x.shape())
+                    .subi(0.5).muli(2 * PERTURBATION).addi(1);
             Map<String, Double> e = errors(reference.run(new DataSet(x.mul(factor), probe.getLabels()), seed), float64);
             e.forEach((name, d) -> worst.merge(name, d, Math::max));
         }

@@ -64,8 +64,7 @@ class OneDnnConvolutionTest {
     }
 
     private static INDArray[] data(int n, int size) {
-        Nd4j.getRandom().setSeed(11);
-        INDArray x = Nd4j.rand(DataType.FLOAT, n, 3, size, size).subi(0.5);
+        INDArray x = org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, 11, n, 3, size, size).subi(0.5);
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
         for (int i = 0; i < n; i++) {
             y.putScalar(i, i % 3, 1f);

@@ -32,8 +32,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 class OneDnnLayersTest {
     private static DataSet batch(int n, int size, int classes, long seed) {
-        Nd4j.getRandom().setSeed(seed);
-        INDArray x = Nd4j.rand(DataType.FLOAT, n, 3, size, size).muli(2).subi(1);
+        INDArray x = org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, seed, n, 3, size, size).muli(2).subi(1);
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, classes);
         for (int i = 0; i < n; i++) {
             y.putScalar(i, i % classes, 1f);
@@ -46,7 +45,7 @@ class OneDnnLayersTest {
         y.putScalar(0, 0, 1f);
         y.putScalar(1, 1, 1f);
         y.putScalar(2, 0, 1f);
-        return new DataSet(Nd4j.rand(DataType.FLOAT, 3, 4), y);
+        return new DataSet(org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, 4, 3, 4), y);
     }
 
     private static MultiLayerNetwork report000(int size) {
