@@ -52,12 +52,7 @@ public final class EpochBenchmark {
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         Path cache = Path.of(a.getOrDefault("cache", "build/bench-cache"));
 
-        ImageIndex all = ImageIndex.scan(folder, "bench");
-        int step = Math.max(1, all.size() / images);
-        List<Integer> every = IntStream.range(0, Math.min(images, all.size())).map(i -> i * step).boxed().toList();
-        java.util.Set<Path> keep = new java.util.HashSet<>();
-        every.forEach(i -> keep.add(all.get(i).path()));
-        ImageIndex index = all.filter("bench epoch sample", r -> keep.contains(r.path()));
+        ImageIndex index = PipelineBenchmark.everyKth(ImageIndex.scan(folder, "bench"), images);
         ImageLoader loader = ImageLoader.builder().size(size).cacheDir(cache).storage(ImageLoader.Storage.DISK).progress(false).build();
         loader.load(index); // decodes and writes the cache (untimed)
         LoadedImages cached = loader.load(index);

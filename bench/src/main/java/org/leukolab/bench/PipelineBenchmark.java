@@ -27,16 +27,7 @@ public final class PipelineBenchmark {
         if (threads <= 0) {
             threads = Runtime.getRuntime().availableProcessors();
         }
-        ImageIndex index = ImageIndex.scan(folder, "bench");
-        if (limit > 0 && limit < index.size()) {
-            // every k-th image, so each class is represented
-            int step = index.size() / limit;
-            java.util.Set<java.nio.file.Path> keep = new java.util.HashSet<>();
-            for (int i = 0; i < limit; i++) {
-                keep.add(index.get(i * step).path());
-            }
-            index = index.filter("bench sample", r -> keep.contains(r.path()));
-        }
+        ImageIndex index = everyKth(ImageIndex.scan(folder, "bench"), limit);
         ImageLoader loader = ImageLoader.builder().size(128).transform(new ContourCropper(ContourCropper.Mode.REPORT))
                 .threads(threads).noCache().progress(false).storage(ImageLoader.Storage.MEMORY).build();
         long t0 = System.nanoTime();
@@ -45,5 +36,18 @@ public final class PipelineBenchmark {
         System.out.println(String.format(Locale.ROOT,
                 "{\"framework\": \"leukolab\", \"task\": \"decode+contour crop+resize 128\", \"images\": %d, \"seconds\": %.3f, "
                         + "\"img_s\": %.2f, \"threads\": %d}", out.size(), s, out.size() / s, threads));
+    }
+
+    /** {@code limit} images of {@code index} taken at even steps, so every class is represented (all when limit <= 0). */
+    static ImageIndex everyKth(ImageIndex index, int limit) {
+        if (limit <= 0 || limit >= index.size()) {
+            return index;
+        }
+        int step = index.size() / limit;
+        java.util.Set<Path> keep = new java.util.HashSet<>();
+        for (int i = 0; i < limit; i++) {
+            keep.add(index.get(i * step).path());
+        }
+        return index.filter("bench sample", r -> keep.contains(r.path()));
     }
 }

@@ -78,6 +78,18 @@ class OneDnnConvolutionTest {
         assertTrue(diff <= 1e-4 * scale, what + ": differs by " + diff + " (largest value " + scale + ")");
     }
 
+    /** Three SGD steps on both networks: the same gradients at every step and the same parameters after. */
+    private static void assertTrainsTheSame(MultiLayerNetwork builtIn, MultiLayerNetwork direct, INDArray[] d) {
+        for (int step = 0; step < 3; step++) {
+            Map<String, INDArray> expected = gradients(builtIn, d[0], d[1]);
+            Map<String, INDArray> actual = gradients(direct, d[0], d[1]);
+            expected.forEach((k, v) -> assertClose(v, actual.get(k), k));
+            builtIn.fit(d[0], d[1]);
+            direct.fit(d[0], d[1]);
+        }
+        assertClose(builtIn.params(), direct.params(), "parameters after 3 steps");
+    }
+
     @ParameterizedTest(name = "kernel {0}, stride {1}, dilation {2}, {3} padding {4}, bias {5}, {6}x{6}")
     @CsvSource({
             "3, 2, 1, Same, 0, true, 17",
@@ -113,14 +125,7 @@ class OneDnnConvolutionTest {
         OneDnnConvolution first = new OneDnnConvolution(false);
         OneDnnLayers.setHelper(direct.getLayer(0), first);
         OneDnnLayers.setHelper(direct.getLayer(1), new OneDnnConvolution(true));
-        for (int step = 0; step < 3; step++) {
-            Map<String, INDArray> expected = gradients(builtIn, d[0], d[1]);
-            Map<String, INDArray> actual = gradients(direct, d[0], d[1]);
-            expected.forEach((k, v) -> assertClose(v, actual.get(k), k));
-            builtIn.fit(d[0], d[1]);
-            direct.fit(d[0], d[1]);
-        }
-        assertClose(builtIn.params(), direct.params(), "parameters after 3 steps");
+        assertTrainsTheSame(builtIn, direct, d);
         assertTrue(!first.implementations().contains("input gradient"), first.implementations());
         // what DL4J's layer returns as the input gradient of a first layer with this helper
         direct.setInput(d[0]);
@@ -146,14 +151,7 @@ class OneDnnConvolutionTest {
         OneDnnLayers.setHelper(direct.getLayer(0), first);
         OneDnnLayers.setHelper(direct.getLayer(1), second);
         assertClose(builtIn.output(d[0]), direct.output(d[0]), "output");
-        for (int step = 0; step < 3; step++) {
-            Map<String, INDArray> expected = gradients(builtIn, d[0], d[1]);
-            Map<String, INDArray> actual = gradients(direct, d[0], d[1]);
-            expected.forEach((k, v) -> assertClose(v, actual.get(k), k));
-            builtIn.fit(d[0], d[1]);
-            direct.fit(d[0], d[1]);
-        }
-        assertClose(builtIn.params(), direct.params(), "parameters after 3 steps");
+        assertTrainsTheSame(builtIn, direct, d);
         assertTrue(OneDnnConvolution.plainRelu(new org.nd4j.linalg.activations.impl.ActivationReLU()));
         assertTrue(!OneDnnConvolution.plainRelu(new org.nd4j.linalg.activations.impl.ActivationReLU(6.0, 0.0, 0.0)), "ReLU6 is not fused");
         assertTrue(!OneDnnConvolution.plainRelu(Activation.TANH.getActivationFunction()));
