@@ -1,5 +1,6 @@
 package org.leukolab.bench;
 
+import org.leukolab.system.SeededArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,8 +44,8 @@ public final class BackendBenchmark {
     }
 
     static double gemmGflops(int n, int reps) {
-        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray a = SeededArrays.uniform(DataType.FLOAT, 1, n, n);
+        INDArray b = SeededArrays.uniform(DataType.FLOAT, 2, n, n);
         INDArray c = Nd4j.create(DataType.FLOAT, n, n);
         double t = median(time(reps, 2, () -> a.mmuli(b, c)));
         return 2.0 * n * n * n / t / 1e9;

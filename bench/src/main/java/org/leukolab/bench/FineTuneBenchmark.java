@@ -1,5 +1,6 @@
 package org.leukolab.bench;
 
+import org.leukolab.system.SeededArrays;
 import java.util.Locale;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -60,8 +61,7 @@ public final class FineTuneBenchmark {
                 trainable += l.numParams();
             }
         }
-        Nd4j.getRandom().setSeed(42);
-        var x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size).muli(2).subi(1);
+        var x = SeededArrays.uniform(DataType.FLOAT, 42, batch, 3, size, size).muli(2).subi(1);
         var y = Nd4j.zeros(DataType.FLOAT, batch, 8);
         for (int i = 0; i < batch; i++) {
             y.putScalar(i, i % 8, 1);

@@ -1,5 +1,6 @@
 package org.leukolab.bench;
 
+import org.leukolab.system.SeededArrays;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -35,8 +36,7 @@ final class ReportCnns {
     /** As {@link #syntheticBatch(int, int, int, CNN2DFormat)} with pixels drawn from {@code seed}. */
     static DataSet syntheticBatch(int batch, int size, int classes, CNN2DFormat format, long seed) {
         long[] shape = format == CNN2DFormat.NCHW ? new long[] {batch, 3, size, size} : new long[] {batch, size, size, 3};
-        Nd4j.getRandom().setSeed(seed);
-        INDArray x = Nd4j.rand(DataType.FLOAT, shape);
+        INDArray x = SeededArrays.uniform(DataType.FLOAT, seed, shape);
         INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
         for (int i = 0; i < batch; i++) {
             y.putScalar(i, i % classes, 1f);

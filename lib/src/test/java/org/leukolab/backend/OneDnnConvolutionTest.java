@@ -1,5 +1,6 @@
 package org.leukolab.backend;
 
+import org.leukolab.system.SeededArrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -134,7 +135,7 @@ class OneDnnConvolutionTest {
         var mgr = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
         direct.getLayer(0).setInput(d[0], mgr);
         direct.getLayer(0).activate(true, mgr);
-        INDArray eps = Nd4j.rand(DataType.FLOAT, direct.getLayer(0).activate(true, mgr).shape());
+        INDArray eps = SeededArrays.uniform(DataType.FLOAT, 7, direct.getLayer(0).activate(true, mgr).shape());
         assertNull(direct.getLayer(0).backpropGradient(eps, mgr).getSecond());
     }
 
@@ -160,7 +161,7 @@ class OneDnnConvolutionTest {
     @Test
     void aFusedReluKernelRefusesALayerWithAnotherActivation() {
         OneDnnConvolution helper = new OneDnnConvolution(true, true);
-        INDArray z = Nd4j.rand(DataType.FLOAT, 1, 2, 3, 3);
+        INDArray z = SeededArrays.uniform(DataType.FLOAT, 8, 1, 2, 3, 3);
         org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> helper.activate(z, Activation.TANH.getActivationFunction(), true));
     }
@@ -168,8 +169,8 @@ class OneDnnConvolutionTest {
     @Test
     void otherDataTypesAndLayoutsAreLeftToDl4j() {
         OneDnnConvolution helper = new OneDnnConvolution(true);
-        INDArray x = Nd4j.rand(DataType.DOUBLE, 1, 3, 8, 8);
-        INDArray w = Nd4j.rand(DataType.DOUBLE, 4, 3, 3, 3);
+        INDArray x = SeededArrays.uniform(DataType.DOUBLE, 9, 1, 3, 8, 8);
+        INDArray w = SeededArrays.uniform(DataType.DOUBLE, 10, 4, 3, 3, 3);
         assertNull(helper.preOutput(x, w, null, new int[] {3, 3}, new int[] {1, 1}, new int[] {0, 0}, null, null,
                 ConvolutionMode.Same, new int[] {1, 1}, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW,
                 org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces()));

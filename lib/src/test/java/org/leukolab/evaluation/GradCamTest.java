@@ -1,5 +1,6 @@
 package org.leukolab.evaluation;
 
+import org.leukolab.system.SeededArrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,7 +101,7 @@ class GradCamTest {
                 org.leukolab.models.backbones.Head.globalAveragePooling().dense(16).dropout(0.3).softmax(3),
                 new org.nd4j.linalg.learning.config.Adam(1e-3), 1,
                 org.leukolab.models.backbones.Freeze.firstFraction(0.6).keepBatchNormFrozen());
-        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32).muli(255);
+        INDArray x = SeededArrays.uniform(DataType.FLOAT, 6, 2, 3, 32, 32).muli(255);
         GradCam cam = GradCam.of(model, b.featureLayer());
         double[][][] maps = cam.maps(x, new int[] {0, 2});
         assertArrayEquals(new int[] {32, 32}, new int[] {maps[0].length, maps[0][0].length});

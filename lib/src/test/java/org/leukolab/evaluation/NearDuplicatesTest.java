@@ -1,5 +1,6 @@
 package org.leukolab.evaluation;
 
+import org.leukolab.system.SeededArrays;
 import org.leukolab.metrics.ConfusionMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,7 +33,7 @@ class NearDuplicatesTest {
     }
 
     static INDArray nearCopy(INDArray v, long seed) {
-        INDArray noise = Nd4j.rand(DataType.FLOAT, v.shape()).subi(0.5).muli(0.1 * v.norm2Number().doubleValue() / 4);
+        INDArray noise = SeededArrays.uniform(DataType.FLOAT, seed, v.shape()).subi(0.5).muli(0.1 * v.norm2Number().doubleValue() / 4);
         return v.add(noise);
     }
 
@@ -75,7 +76,7 @@ class NearDuplicatesTest {
 
     @Test
     void featureMapsAreAveragedToVectors() {
-        INDArray maps = Nd4j.rand(DataType.FLOAT, 4, 8, 3, 3);
+        INDArray maps = SeededArrays.uniform(DataType.FLOAT, 5, 4, 8, 3, 3);
         NearDuplicates d = NearDuplicates.of(maps);
         assertArrayEquals(new long[] {4, 8}, d.vectors().shape());
         assertEquals(1.0, d.vectors().getRow(2).norm2Number().doubleValue(), 1e-5);

@@ -1,5 +1,6 @@
 package org.leukolab.models.backbones;
 
+import org.leukolab.system.SeededArrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,7 +40,7 @@ class TransferTest {
 
     static DataSet images(int n, long seed) {
         Random r = new Random(seed);
-        INDArray x = Nd4j.rand(DataType.FLOAT, n, 3, 32, 32).muli(255);
+        INDArray x = SeededArrays.uniform(DataType.FLOAT, 11, n, 3, 32, 32).muli(255);
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
         for (int i = 0; i < n; i++) {
             int c = r.nextInt(3);
@@ -143,7 +144,7 @@ class TransferTest {
         Backbone b = Backbones.load(MobileNetV2.build(0.35, 64, false, 1000, true, 3),
                 KerasEquivalenceTest.fixture("mobilenetv2_0.35.weights.h5"), false, "fixture");
         Random r = new Random(4);
-        INDArray x = Nd4j.rand(DataType.FLOAT, 12, 3, 64, 64).muli(255);
+        INDArray x = SeededArrays.uniform(DataType.FLOAT, 12, 12, 3, 64, 64).muli(255);
         INDArray y = Nd4j.zeros(DataType.FLOAT, 12, 3);
         for (int i = 0; i < 12; i++) {
             y.putScalar(i, r.nextInt(3), 1);
