@@ -453,7 +453,9 @@ public final class OneDnnLayers {
         if (!available()) {
             return List.of();
         }
-        return installUnchecked(new Mln(net), net.params().dataType());
+        DataType dt = net.params().dataType();
+        Layer first = inputLayer(net); // the same kernels as install: no input gradient where nothing needs it
+        return installUnchecked(new Mln(net), l -> oneDnnHelper(l, dt, l != first));
     }
 
     /**
@@ -464,11 +466,11 @@ public final class OneDnnLayers {
         if (!available()) {
             return List.of();
         }
-        return installUnchecked(new Graph(graph), graph.params().dataType());
+        DataType dt = graph.params().dataType();
+        return installUnchecked(new Graph(graph), l -> oneDnnHelper(l, dt));
     }
 
-    private static List<String> installUnchecked(Net net, DataType dt) {
-        Function<Layer, LayerHelper> helpers = l -> oneDnnHelper(l, dt);
+    private static List<String> installUnchecked(Net net, Function<Layer, LayerHelper> helpers) {
         List<Integer> all = candidates(net, helpers);
         apply(net, all, all, helpers);
         return names(net, all);

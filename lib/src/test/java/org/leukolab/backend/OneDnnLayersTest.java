@@ -1,6 +1,7 @@
 package org.leukolab.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,6 +64,8 @@ class OneDnnLayersTest {
         assertTrue(r.builtIn().isEmpty(), r.toString());
         assertNotNull(fast.getLayer(0).getHelper(), "layer 0 should run on oneDNN");
         assertNull(builtIn.getLayer(0).getHelper(), "DL4J M2.1 never installs helpers itself");
+        assertFalse(((OneDnnConvolution) fast.getLayer(0).getHelper()).inputGradient(), "the first layer computes no input gradient");
+        assertTrue(((OneDnnConvolution) fast.getLayer(2).getHelper()).inputGradient());
 
         // independent of install's own check: five AdamW steps on fresh batches give the same losses and weights
         for (int step = 0; step < 5; step++) {
@@ -75,6 +78,16 @@ class OneDnnLayersTest {
         assertTrue(diff < 1e-3, "parameters after 5 steps differ by " + diff);
         INDArray x = batch(4, 48, 5, 9).getFeatures();
         assertTrue(fast.output(x).sub(builtIn.output(x)).amaxNumber().doubleValue() < 1e-3);
+    }
+
+    @Test
+    void theUncheckedInstallUsesTheSameKernelsAsTheCheckedOne() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        MultiLayerNetwork net = report000(48);
+        assertEquals(11, OneDnnLayers.installUnchecked(net).size());
+        assertFalse(((OneDnnConvolution) net.getLayer(0).getHelper()).inputGradient(), "the first layer computes no input gradient");
+        assertTrue(((OneDnnConvolution) net.getLayer(0).getHelper()).fusedRelu());
+        assertTrue(((OneDnnConvolution) net.getLayer(2).getHelper()).inputGradient());
     }
 
     @Test
