@@ -90,7 +90,7 @@ def main(argv):
         loss_fn(net(x), y).backward()
         opt.step()
 
-    train = timed(train_step, warmup, steps)
+    train, _ = timed(train_step, warmup, steps)
     backbone_params = sum(p.numel() for p in features.parameters()) + sum(
         b.numel() for n, b in features.named_buffers() if "running" in n)
     print(json.dumps({

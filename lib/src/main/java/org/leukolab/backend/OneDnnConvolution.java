@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -44,7 +45,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * built-in code for that call. Like every kernel {@link OneDnnLayers} installs, this one is checked against a float64
  * computation on a real batch before it is used.
  */
-public final class OneDnnConvolution implements ConvolutionHelper {
+public class OneDnnConvolution implements ConvolutionHelper {
     private static final int MAX_PLANS = 4;
     private final boolean inputGradient;
     private final boolean relu;
@@ -143,6 +144,61 @@ public final class OneDnnConvolution implements ConvolutionHelper {
             throw new IllegalStateException("this convolution kernel computes a ReLU, but the layer's activation is " + afn);
         }
         return z; // rectified by the kernel already
+    }
+
+    /**
+     * The gradient at a ReLU's input from the gradient at its output: {@code out} = {@code eps} where {@code rectified}
+     * (the ReLU's output) is positive, else 0; the same as DL4J's {@code ActivationReLU.backprop} at the rectified output
+     * (positive exactly where the pre-activation is), in one vectorised oneDNN pass (DL4J's runs a per-element
+     * {@code std::function} in libnd4j, 8% of report 000's training step in a {@code perf} profile). All three arrays
+     * are contiguous float32 of one shape; {@code out} may be {@code eps}.
+     */
+    public void reluBackward(INDArray rectified, INDArray eps, INDArray out) {
+        long n = rectified.length();
+        if (!Dnnl.plain(rectified) || !Dnnl.plain(eps) || !Dnnl.plain(out) || eps.length() != n || out.length() != n) {
+            throw new IllegalArgumentException("reluBackward needs three contiguous float32 arrays of one size, got "
+                    + rectified.shapeInfoToString() + ", " + eps.shapeInfoToString() + ", " + out.shapeInfoToString());
+        }
+        ReluBackward r;
+        synchronized (reluPlans) {
+            r = reluPlans.computeIfAbsent(n, ReluBackward::new);
+        }
+        r.run(rectified, eps, out);
+    }
+
+    private final Map<Long, ReluBackward> reluPlans = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, ReluBackward> e) {
+            return size() > MAX_PLANS;
+        }
+    };
+
+    /** oneDNN's ReLU backward (computed from the ReLU's output) over a flat array of one length. */
+    private static final class ReluBackward {
+        final Primitive bwd;
+        final Memory dst;
+        final Memory diffDst;
+        final Memory diffSrc;
+
+        ReluBackward(long n) {
+            long[] dims = {n};
+            dnnl_eltwise_desc_t fd = new dnnl_eltwise_desc_t();
+            Dnnl.check(dnnl_eltwise_forward_desc_init(fd, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd,
+                    Dnnl.desc(dims, dnnl_a), 0f, 0f), "describe a ReLU");
+            Primitive hint = Dnnl.primitive(fd, null, "a ReLU");
+            dnnl_eltwise_desc_t bd = new dnnl_eltwise_desc_t();
+            Dnnl.check(dnnl_eltwise_backward_desc_init(bd, dnnl_eltwise_relu_use_dst_for_bwd, Dnnl.desc(dims, dnnl_a),
+                    Dnnl.desc(dims, dnnl_a), 0f, 0f), "describe a ReLU's gradient");
+            bwd = Dnnl.primitive(bd, hint, "a ReLU's gradient");
+            dst = Dnnl.wrapper(Dnnl.desc(dims, dnnl_a));
+            diffDst = Dnnl.wrapper(Dnnl.desc(dims, dnnl_a));
+            diffSrc = Dnnl.wrapper(Dnnl.desc(dims, dnnl_a));
+        }
+
+        synchronized void run(INDArray rectified, INDArray eps, INDArray out) {
+            bwd.execute(DNNL_ARG_DST, dst.point(rectified), DNNL_ARG_DIFF_DST, diffDst.point(eps),
+                    DNNL_ARG_DIFF_SRC, diffSrc.point(out));
+        }
     }
 
     @Override
@@ -264,6 +320,7 @@ public final class OneDnnConvolution implements ConvolutionHelper {
         private static dnnl_memory_desc_t any(long[] dims) {
             return Dnnl.desc(dims, dnnl_format_tag_any);
         }
+
 
         void forward(INDArray x, INDArray w, INDArray b, INDArray z) {
             Memory s = srcF.load(x);

@@ -158,6 +158,7 @@ public final class OneDnnLayers {
         if (!available()) {
             return unavailable();
         }
+        fuseRelu(net);
         DataType dt = net.params().dataType();
         Layer first = inputLayer(net);
         return install(net, probe, l -> oneDnnHelper(l, dt, l != first));
@@ -180,7 +181,48 @@ public final class OneDnnLayers {
 
     /** As {@link #install(MultiLayerNetwork, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */
     static Report install(MultiLayerNetwork net, DataSet probe, Function<Layer, LayerHelper> helpers) {
+        fuseRelu(net);
         return install(new Mln(net), probe, helpers);
+    }
+
+    /**
+     * Puts a {@link ReluConvolutionLayer} in place of each of {@code net}'s DL4J {@code ConvolutionLayer}s with a plain
+     * ReLU whose next layer does not change its input in place (no dropout on it): the same layer, whose ReLU then runs
+     * inside the oneDNN kernel forward and backward once a {@link OneDnnConvolution} is its helper. The configuration
+     * and the parameters stay as they are. Returns how many were replaced.
+     */
+    static int fuseRelu(MultiLayerNetwork net) {
+        Layer[] layers = net.getLayers();
+        int replaced = 0;
+        for (int i = 0; i + 1 < layers.length; i++) {
+            if (layers[i].getClass() == ConvolutionLayer.class
+                    && layers[i].conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c
+                    && OneDnnConvolution.plainRelu(c.getActivationFn()) && !changesItsInput(layers[i + 1])) {
+                layers[i] = ReluConvolutionLayer.of((ConvolutionLayer) layers[i]);
+                replaced++;
+            }
+        }
+        if (replaced > 0) {
+            net.setLayers(layers);
+            try {
+                Field f = MultiLayerNetwork.class.getDeclaredField("layerMap");
+                f.setAccessible(true);
+                @SuppressWarnings("unchecked")
+                Map<String, Layer> byName = (Map<String, Layer>) f.get(net);
+                for (Layer l : layers) {
+                    byName.put(l.conf().getLayer().getLayerName(), l);
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot update the layers by name of a MultiLayerNetwork (a DL4J version other than 1.0.0-M2.1?)", e);
+            }
+        }
+        return replaced;
+    }
+
+    /** Whether DL4J may change {@code layer}'s input in place during training (dropout on its input). */
+    private static boolean changesItsInput(Layer layer) {
+        var conf = layer.conf().getLayer();
+        return conf instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer || conf.getIDropout() != null;
     }
 
     /**
@@ -337,7 +379,7 @@ public final class OneDnnLayers {
         }
 
         public String name(int layer) {
-            return layer + " " + net.getLayers()[layer].getClass().getSimpleName();
+            return layer + " " + net.getLayers()[layer].conf().getLayer().getClass().getSimpleName();
         }
 
         public void clear() {
@@ -453,6 +495,7 @@ public final class OneDnnLayers {
         if (!available()) {
             return List.of();
         }
+        fuseRelu(net);
         DataType dt = net.params().dataType();
         Layer first = inputLayer(net); // the same kernels as install: no input gradient where nothing needs it
         return installUnchecked(new Mln(net), l -> oneDnnHelper(l, dt, l != first));
@@ -493,6 +536,7 @@ public final class OneDnnLayers {
         if (!available()) {
             return List.of();
         }
+        fuseRelu(net);
         DataType dt = net.params().dataType();
         Function<Layer, LayerHelper> helpers = l -> oneDnnHelper(l, dt);
         Net n = new Mln(net);
@@ -631,7 +675,7 @@ public final class OneDnnLayers {
      */
     static LayerHelper oneDnnHelper(Layer layer, DataType dataType, boolean inputGradient) {
         boolean own = dataType == DataType.FLOAT && !"dl4j".equalsIgnoreCase(System.getenv(KERNELS_ENV));
-        if (layer.getClass() == ConvolutionLayer.class) {
+        if (layer.getClass() == ConvolutionLayer.class || layer instanceof ReluConvolutionLayer) {
             boolean relu = layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c
                     && OneDnnConvolution.plainRelu(c.getActivationFn());
             return own ? new OneDnnConvolution(inputGradient, relu) : new MKLDNNConvHelper(dataType);
@@ -647,7 +691,8 @@ public final class OneDnnLayers {
 
     /** Sets the layer's private {@code helper} field (DL4J offers no setter). */
     static void setHelper(Layer layer, LayerHelper helper) {
-        Class<?> owner = layer.getClass(); // exact classes only: subclasses (depthwise, ...) ignore the field
+        // exact classes only: subclasses (depthwise, ...) ignore the field; leukolab's ReluConvolutionLayer uses it
+        Class<?> owner = layer instanceof ReluConvolutionLayer ? ConvolutionLayer.class : layer.getClass();
         if (owner != ConvolutionLayer.class && owner != BatchNormalization.class && owner != SubsamplingLayer.class) {
             return;
         }

@@ -66,6 +66,10 @@ class OneDnnLayersTest {
         assertNull(builtIn.getLayer(0).getHelper(), "DL4J M2.1 never installs helpers itself");
         assertFalse(((OneDnnConvolution) fast.getLayer(0).getHelper()).inputGradient(), "the first layer computes no input gradient");
         assertTrue(((OneDnnConvolution) fast.getLayer(2).getHelper()).inputGradient());
+        for (int i : new int[] {0, 2, 4, 6, 8}) {
+            assertTrue(fast.getLayer(i) instanceof ReluConvolutionLayer c && c.fusedKernel() != null,
+                    "convolution " + i + " should take its ReLU's backward pass into the kernel's layer");
+        }
 
         // independent of install's own check: five AdamW steps on fresh batches give the same losses and weights
         for (int step = 0; step < 5; step++) {
@@ -102,10 +106,10 @@ class OneDnnLayersTest {
         assertTrue(!genuine.builtIn().contains("2 ConvolutionLayer"), "layer 2's genuine kernel should pass: " + genuine);
 
         MultiLayerNetwork net = report000(32);
-        Layer wrong = net.getLayer(2);
+        // by index: the install puts a ReluConvolutionLayer in place of the layer object
         OneDnnLayers.Report r = OneDnnLayers.install(net, probe, l -> {
             LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
-            return l == wrong ? new ScaledWeightGradient((ConvolutionHelper) h, 1.02) : h;
+            return l.getIndex() == 2 ? new ScaledWeightGradient((ConvolutionHelper) h, 1.02) : h;
         });
         List<String> expected = new java.util.ArrayList<>(genuine.builtIn());
         expected.add("2 ConvolutionLayer");
@@ -118,6 +122,27 @@ class OneDnnLayersTest {
         }
         assertTrue(r.toString().contains("kept built-in because the fast kernel was less accurate: ") && r.toString().contains("2 ConvolutionLayer"),
                 r.toString());
+    }
+
+    @Test
+    void aReluBackwardThatIgnoresTheMaskIsLeftOut() {
+        // the fused ReLU's backward pass is checked with the convolution: one that passes every gradient through
+        // (as if the ReLU were the identity) must keep its layer built-in
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        DataSet probe = batch(4, 32, 5, 2);
+        MultiLayerNetwork net = report000(32);
+        OneDnnLayers.Report r = OneDnnLayers.install(net, probe, l -> {
+            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
+            return l.getIndex() == 2 ? new OneDnnConvolution(true, true) {
+                @Override
+                public void reluBackward(INDArray rectified, INDArray eps, INDArray out) {
+                    out.assign(eps);
+                }
+            } : h;
+        });
+        assertTrue(r.builtIn().contains("2 ConvolutionLayer"), r.toString());
+        assertNull(net.getLayer(2).getHelper());
+        assertTrue(net.getLayer(2) instanceof ReluConvolutionLayer c && c.fusedKernel() == null);
     }
 
     @Test
