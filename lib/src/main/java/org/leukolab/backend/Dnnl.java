@@ -32,6 +32,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class Dnnl {
     private static final dnnl_engine ENGINE = new dnnl_engine();
     private static final dnnl_stream STREAM = new dnnl_stream();
+    /** Room for one call's arguments, per thread (allocating it per call cost JavaCPP's memory accounting each time). */
+    private static final int MAX_ARGS = 8;
+    private static final ThreadLocal<dnnl_exec_arg_t> ARGS = ThreadLocal.withInitial(() -> new dnnl_exec_arg_t(MAX_ARGS));
 
     static {
         check(dnnl_engine_create(ENGINE, dnnl_cpu, 0), "create a CPU engine");
@@ -86,14 +89,16 @@ final class Dnnl {
 
         void execute(Object... argsAndMemories) {
             int n = argsAndMemories.length / 2;
-            dnnl_exec_arg_t args = new dnnl_exec_arg_t(n);
+            if (n > MAX_ARGS) {
+                throw new IllegalArgumentException("a primitive call with " + n + " arguments; at most " + MAX_ARGS);
+            }
+            dnnl_exec_arg_t args = ARGS.get();
             for (int i = 0; i < n; i++) {
                 args.position(i).arg((Integer) argsAndMemories[2 * i]).memory(((Memory) argsAndMemories[2 * i + 1]).memory);
             }
             args.position(0);
             check(dnnl_primitive_execute(primitive, STREAM, n, args), "run a primitive");
             check(dnnl_stream_wait(STREAM), "finish a primitive");
-            args.deallocate();
         }
     }
 
