@@ -6,6 +6,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -42,10 +43,10 @@ public final class CnnBenchmark {
         double[] trainSteps = BackendBenchmark.time(steps, warmup, () -> net.fit(ds));
         double train = BackendBenchmark.median(trainSteps);
         if (Boolean.parseBoolean(a.getOrDefault("verbose", "false"))) {
-            System.err.println("training steps (ms): " + java.util.Arrays.toString(
-                    java.util.Arrays.stream(trainSteps).map(t -> Math.round(t * 1000)).toArray()));
+            System.err.println("training steps (ms): " + Arrays.toString(
+                    Arrays.stream(trainSteps).map(t -> Math.round(t * 1000)).toArray()));
         }
-        double fastest = java.util.Arrays.stream(trainSteps).min().orElse(Double.NaN);
+        double fastest = Arrays.stream(trainSteps).min().orElse(Double.NaN);
         double infer = BackendBenchmark.median(BackendBenchmark.time(steps, warmup, () -> net.output(x, false)));
         System.out.println(String.format(Locale.ROOT,
                 "{\"framework\": \"dl4j\", \"model\": \"%s\", \"size\": %d, \"batch\": %d, \"format\": \"%s\", \"warmup\": %d, "

@@ -321,7 +321,6 @@ public class OneDnnConvolution implements ConvolutionHelper {
             return Dnnl.desc(dims, dnnl_format_tag_any);
         }
 
-
         void forward(INDArray x, INDArray w, INDArray b, INDArray z) {
             Memory s = srcF.load(x);
             Memory k = weiF.load(w);

@@ -160,10 +160,9 @@ public final class OneDnnLayers {
         if (!available()) {
             return unavailable();
         }
-        fuseRelu(net);
         DataType dt = net.params().dataType();
-        Layer first = inputLayer(net);
-        return install(net, probe, l -> oneDnnHelper(l, dt, l != first));
+        // inputLayer is looked up per layer: install puts ReluConvolutionLayers in place before the helpers are made
+        return install(net, probe, l -> oneDnnHelper(l, dt, l != inputLayer(net)));
     }
 
     /**

@@ -65,7 +65,7 @@ public final class ReluConvolutionLayer extends ConvolutionLayer {
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         rectified = null;
         OneDnnConvolution kernel = fusedKernel();
-        if (kernel == null || cacheMode == null) {
+        if (kernel == null) {
             return super.activate(training, mgr);
         }
         assertInputSet(false);
