@@ -56,6 +56,14 @@ final class Dnnl {
         return md;
     }
 
+    /** A float32 descriptor of {@code dims} laid out with the given element {@code strides} (a permuted array, say). */
+    static dnnl_memory_desc_t desc(long[] dims, long[] strides) {
+        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_strides(md, dims.length, dims, dnnl_f32, strides),
+                "describe an array of " + java.util.Arrays.toString(dims) + " with strides " + java.util.Arrays.toString(strides));
+        return md;
+    }
+
     static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
         return dnnl_memory_desc_equal(a, b) != 0;
     }

@@ -180,6 +180,34 @@ public final class NchwBatchNorm implements BatchNormalizationHelper {
         return Map.of();
     }
 
+    /**
+     * {@code out = x * scale[c] + shift[c]} per channel {@code c} (no shift if {@code shift} is null) for a float32 NCHW or
+     * [batch, features] array, in one pass: a frozen batch normalisation's forward pass ({@code FrozenBatchNorm}), and
+     * with {@code shift} null its backward pass. Returns false, writing nothing, for any other array (the caller then
+     * uses ND4J's broadcast operations, two passes).
+     */
+    public static boolean scaleShift(INDArray x, float[] scale, float[] shift, INDArray out) {
+        Geometry g = Geometry.of(x, CNN2DFormat.NCHW);
+        if (g == null || !Dnnl.plain(out) || !out.equalShapes(x) || scale.length != g.channels
+                || (shift != null && shift.length != g.channels)) {
+            return false;
+        }
+        g.map(x, null, out, (plane, unused, k) -> {
+            float a = scale[k];
+            if (shift == null) {
+                for (int i = 0; i < plane.length; i++) {
+                    plane[i] = plane[i] * a;
+                }
+            } else {
+                float b = shift[k];
+                for (int i = 0; i < plane.length; i++) {
+                    plane[i] = plane[i] * a + b;
+                }
+            }
+        });
+        return true;
+    }
+
     private static double[] doubles(INDArray a, int n) {
         double[] d = a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
         if (d.length != n) {

@@ -135,6 +135,45 @@ public class OneDnnConvolution implements ConvolutionHelper {
         return new Pair<>(g, dx);
     }
 
+    /**
+     * A depthwise convolution's output (DL4J's {@code DepthwiseConvolution2D}: weights {@code [kH, kW, channels,
+     * multiplier]}, output channel {@code c * multiplier + j} from input channel {@code c}), before the activation; null
+     * for anything but NCHW float32 (DL4J's own code then runs). Used by {@link DepthwiseConvolutionLayer}.
+     */
+    public INDArray depthwiseForward(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                                     ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr mgr) {
+        if (relu) {
+            throw new IllegalStateException("a depthwise convolution's kernel computes no ReLU");
+        }
+        Plan p = depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (p == null) {
+            return null;
+        }
+        INDArray z = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.dst);
+        p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
+        return z;
+    }
+
+    /**
+     * A depthwise convolution's backward pass from {@code delta} (the gradient at its pre-activation output): writes the
+     * weight and bias gradients into the views and returns the input gradient, or null (nothing written) where
+     * {@link #depthwiseForward} would return null.
+     */
+    public INDArray depthwiseBackward(INDArray input, INDArray weights, INDArray bias, INDArray delta, int[] kernel,
+                                      int[] strides, int[] pad, INDArray biasGradView, INDArray weightGradView,
+                                      ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr mgr) {
+        Plan p = depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (p == null || !Dnnl.plain(weightGradView) || (bias != null && !Dnnl.plain(biasGradView))
+                || !Arrays.equals(delta.shape(), p.dst)) {
+            return null;
+        }
+        INDArray dz = plain(delta);
+        p.backwardWeights(plain(input), dz, weightGradView, bias == null ? null : biasGradView);
+        INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
+        p.backwardData(plain(weights), dz, dx);
+        return dx;
+    }
+
     @Override
     public INDArray activate(INDArray z, IActivation afn, boolean training) {
         if (!relu) {
@@ -230,6 +269,38 @@ public class OneDnnConvolution implements ConvolutionHelper {
         if (w[1] != x[1]) {
             return null;                                   // grouped/depthwise weights: not this layer type
         }
+        return plan("conv", x, w, null, w[0], bias != null, kernel, strides, pad, convolutionMode, dilation);
+    }
+
+    /**
+     * The plan for a depthwise convolution: DL4J's weights {@code [kH, kW, channels, multiplier]} are oneDNN's grouped
+     * weights {@code [groups = channels, multiplier, 1, kH, kW]} read with permuted strides (no copy of DL4J's array).
+     */
+    private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
+        if (format != CNN2DFormat.NCHW || input.rank() != 4 || input.dataType() != DataType.FLOAT
+                || weights.dataType() != DataType.FLOAT || weights.rank() != 4) {
+            return null;
+        }
+        long[] x = input.shape();
+        long[] w = weights.shape();
+        if (w[2] != x[1] || w[0] != kernel[0] || w[1] != kernel[1]) {
+            return null;
+        }
+        long c = w[2];
+        long m = w[3];
+        long[] grouped = {c, m, 1, w[0], w[1]};
+        long[] byStrides = {m, 1, w[0] * w[1] * c * m, w[1] * c * m, c * m};
+        return plan("depthwise", x, grouped, byStrides, c * m, bias != null, kernel, strides, pad,
+                convolutionMode, dilation);
+    }
+
+    /**
+     * The plan for weights of oneDNN's dims {@code wei} (grouped if five), held by DL4J in oihw order or, given
+     * {@code weiStrides}, with those strides; null for a shape it cannot take.
+     */
+    private Plan plan(String kind, long[] x, long[] wei, long[] weiStrides, long outChannels, boolean hasBias,
+                      int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode, int[] dilation) {
         long[] out = new long[2];
         long[] padL = new long[2];
         long[] padR = new long[2];
@@ -254,12 +325,12 @@ public class OneDnnConvolution implements ConvolutionHelper {
                 return null;
             }
         }
-        String key = Arrays.toString(x) + Arrays.toString(w) + (bias != null) + Arrays.toString(strides)
+        String key = kind + Arrays.toString(x) + Arrays.toString(wei) + hasBias + Arrays.toString(strides)
                 + Arrays.toString(padL) + Arrays.toString(padR) + Arrays.toString(dilation);
         synchronized (plans) {
             Plan p = plans.get(key);
             if (p == null) {
-                p = new Plan(x, w, bias != null, new long[] {strides[0], strides[1]},
+                p = new Plan(x, wei, weiStrides == null ? Dnnl.desc(wei, dnnl_oihw) : Dnnl.desc(wei, weiStrides), outChannels, hasBias, new long[] {strides[0], strides[1]},
                         new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, relu);
                 plans.put(key, p);
             }
@@ -295,12 +366,16 @@ public class OneDnnConvolution implements ConvolutionHelper {
         Port diffDstD;
         Port diffSrc;
 
-        Plan(long[] src, long[] wei, boolean hasBias, long[] strides, long[] dilation, long[] padL, long[] padR, long[] out,
-             boolean relu) {
+        /** The weights as DL4J holds them (oihw, or a depthwise layer's permuted layout). */
+        final dnnl_memory_desc_t userWei;
+
+        Plan(long[] src, long[] wei, dnnl_memory_desc_t userWei, long outChannels, boolean hasBias, long[] strides,
+             long[] dilation, long[] padL, long[] padR, long[] out, boolean relu) {
             this.src = src;
             this.wei = wei;
-            this.dst = new long[] {src[0], wei[0], out[0], out[1]};
-            this.biasDims = new long[] {wei[0]};
+            this.userWei = userWei;
+            this.dst = new long[] {src[0], outChannels, out[0], out[1]};
+            this.biasDims = new long[] {outChannels};
             this.hasBias = hasBias;
             this.strides = strides;
             this.dilation = dilation;
@@ -312,7 +387,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
                     "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
             fwd = Dnnl.primitive(cd, null, relu, relu ? "a forward convolution with ReLU" : "a forward convolution");
             srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
-            weiF = Port.in(Dnnl.desc(wei, dnnl_oihw), fwd.md(dnnl_query_weights_md), "weights");
+            weiF = Port.in(userWei, fwd.md(dnnl_query_weights_md), "weights");
             dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw), "dst");
             biasUser = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
         }
@@ -342,7 +417,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
                 bwdW = Dnnl.primitive(cd, fwd, "a convolution's weight gradient");
                 srcW = Port.in(Dnnl.desc(src, dnnl_nchw), bwdW.md(dnnl_query_src_md), "src");
                 diffDstW = Port.in(Dnnl.desc(dst, dnnl_nchw), bwdW.md(dnnl_query_diff_dst_md), "diff_dst");
-                diffWei = Port.out(bwdW.md(dnnl_query_diff_weights_md), Dnnl.desc(wei, dnnl_oihw), "diff_weights");
+                diffWei = Port.out(bwdW.md(dnnl_query_diff_weights_md), userWei, "diff_weights");
                 diffBias = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
             }
             Memory s = srcW.load(x);
@@ -362,7 +437,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
                 Dnnl.check(dnnl_dilated_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, any(src), any(wei), any(dst),
                         strides, dilation, padL, padR), "describe a convolution's input gradient");
                 bwdD = Dnnl.primitive(cd, fwd, "a convolution's input gradient");
-                weiD = Port.in(Dnnl.desc(wei, dnnl_oihw), bwdD.md(dnnl_query_weights_md), "weights");
+                weiD = Port.in(userWei, bwdD.md(dnnl_query_weights_md), "weights");
                 diffDstD = Dnnl.same(bwdD.md(dnnl_query_diff_dst_md), diffDstW == null ? null : diffDstW.kernel.md)
                         ? diffDstW : Port.in(Dnnl.desc(dst, dnnl_nchw), bwdD.md(dnnl_query_diff_dst_md), "diff_dst");
                 diffSrc = Port.out(bwdD.md(dnnl_query_diff_src_md), Dnnl.desc(src, dnnl_nchw), "diff_src");

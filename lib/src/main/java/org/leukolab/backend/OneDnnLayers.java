@@ -9,14 +9,18 @@ import java.util.Map;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -227,6 +231,50 @@ public final class OneDnnLayers {
     }
 
     /**
+     * Puts a {@link DepthwiseConvolutionLayer} in place of each of {@code graph}'s DL4J depthwise convolution layers,
+     * inside DL4J's frozen wrappers too: the same layer, which runs on oneDNN once {@link #setHelper} gives it a kernel
+     * (until then DL4J's own code). The configuration and the parameters stay as they are. Returns how many were replaced.
+     */
+    static int useDepthwiseKernels(ComputationGraph graph) {
+        Layer[] layers = graph.getLayers();
+        int replaced = 0;
+        try {
+            Field vertexLayer = LayerVertex.class.getDeclaredField("layer");
+            Field wrapped = BaseWrapperLayer.class.getDeclaredField("underlying");
+            Field graphLayers = ComputationGraph.class.getDeclaredField("layers");
+            vertexLayer.setAccessible(true);
+            wrapped.setAccessible(true);
+            graphLayers.setAccessible(true);
+            for (GraphVertex v : graph.getVertices()) {
+                if (!(v instanceof LayerVertex lv)) {
+                    continue;
+                }
+                Layer l = lv.getLayer();
+                Layer inner = l instanceof BaseWrapperLayer w ? w.getUnderlying() : l;
+                if (inner.getClass() != DepthwiseConvolution2DLayer.class) {
+                    continue;
+                }
+                DepthwiseConvolutionLayer d = DepthwiseConvolutionLayer.of((DepthwiseConvolution2DLayer) inner);
+                if (inner == l) {
+                    vertexLayer.set(lv, d);
+                    for (int i = 0; i < layers.length; i++) {
+                        if (layers[i] == l) {
+                            layers[i] = d;
+                        }
+                    }
+                } else {
+                    wrapped.set(l, d);
+                }
+                replaced++;
+            }
+            graphLayers.set(graph, layers);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot replace the layers of a ComputationGraph (a DL4J version other than 1.0.0-M2.1?)", e);
+        }
+        return replaced;
+    }
+
+    /**
      * The same check for a single-input graph being trained (a backbone fine-tuned under a head, say): every
      * convolution, batch-normalisation and pooling layer, trainable ones and those inside DL4J's frozen wrappers,
      * goes on oneDNN if the gradients of all trainable parameters and the output stay within the rule above. Returns
@@ -242,6 +290,7 @@ public final class OneDnnLayers {
 
     /** As {@link #install(ComputationGraph, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */
     static Report install(ComputationGraph graph, DataSet probe, Function<Layer, LayerHelper> helpers) {
+        useDepthwiseKernels(graph);
         return install(new Graph(graph), probe, helpers);
     }
 
@@ -451,6 +500,7 @@ public final class OneDnnLayers {
             return unavailable();
         }
         DataType dt = graph.params().dataType();
+        useDepthwiseKernels(graph);
         List<Layer> candidates = new ArrayList<>();
         for (Layer l : graph.getLayers()) {
             Layer inner = l instanceof FrozenLayer f ? f.getInsideLayer() : l;
@@ -463,7 +513,7 @@ public final class OneDnnLayers {
                     + "convolution, batch-normalisation or pooling layers");
         }
         List<String> names = candidates.stream().map(l -> l.conf().getLayer().getLayerName()).toList();
-        if (candidates.stream().anyMatch(l -> l.getHelper() != null)) {
+        if (candidates.stream().anyMatch(l -> helperOf(l) != null)) {
             return new Report(names, List.of(), 1, "already installed");
         }
         long n = Math.min(PROBE_EXAMPLES, probe.size(0));
@@ -511,6 +561,7 @@ public final class OneDnnLayers {
             return List.of();
         }
         DataType dt = graph.params().dataType();
+        useDepthwiseKernels(graph);
         return installUnchecked(new Graph(graph), l -> oneDnnHelper(l, dt));
     }
 
@@ -681,6 +732,9 @@ public final class OneDnnLayers {
                     && OneDnnConvolution.plainRelu(c.getActivationFn());
             return own ? new OneDnnConvolution(inputGradient, relu) : new MKLDNNConvHelper(dataType);
         }
+        if (layer instanceof DepthwiseConvolutionLayer) {
+            return own ? new OneDnnConvolution(true) : null; // DL4J has no helper for depthwise convolutions
+        }
         if (layer.getClass() == BatchNormalization.class) {
             return own ? new NchwBatchNorm() : new MKLDNNBatchNormHelper(dataType);
         }
@@ -690,8 +744,17 @@ public final class OneDnnLayers {
         return null;
     }
 
-    /** Sets the layer's private {@code helper} field (DL4J offers no setter). */
+    /** The helper in use on {@code layer} (a depthwise layer's kernel), null for DL4J's own code. */
+    static LayerHelper helperOf(Layer layer) {
+        return layer instanceof DepthwiseConvolutionLayer d ? d.kernel() : layer.getHelper();
+    }
+
+    /** Sets the layer's private {@code helper} field (DL4J offers no setter), or a depthwise layer's kernel. */
     static void setHelper(Layer layer, LayerHelper helper) {
+        if (layer instanceof DepthwiseConvolutionLayer d) {
+            d.kernel((OneDnnConvolution) helper);
+            return;
+        }
         // exact classes only: subclasses (depthwise, ...) ignore the field; leukolab's ReluConvolutionLayer uses it
         Class<?> owner = layer instanceof ReluConvolutionLayer ? ConvolutionLayer.class : layer.getClass();
         if (owner != ConvolutionLayer.class && owner != BatchNormalization.class && owner != SubsamplingLayer.class) {

@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.leukolab.backend.NchwBatchNorm;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -283,15 +284,23 @@ public class FrozenBatchNorm extends org.deeplearning4j.nn.conf.layers.Layer {
             return params.get("gamma").castTo(type).div(std).reshape(layerConf().getChannels());
         }
 
+        /** {@code t = beta - mean * s}, as a vector of the given type. */
+        private INDArray shift(INDArray s, DataType type) {
+            return params.get("beta").castTo(type).reshape(s.length()).sub(params.get("mean").castTo(type).reshape(s.length()).mul(s));
+        }
+
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
             DataType type = input.dataType();
             INDArray s = scale(type);
-            INDArray t = params.get("beta").castTo(type).reshape(s.length()).sub(params.get("mean").castTo(type).reshape(s.length()).mul(s));
+            INDArray t = shift(s, type);
             INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, type, input.shape(), 'c');
-            Broadcast.mul(input, s, out, 1);
-            Broadcast.add(out, t, out, 1);
+            // one pass over float32 arrays (the same float32 products and sums as the two broadcasts below)
+            if (!NchwBatchNorm.scaleShift(input, s.toFloatVector(), t.toFloatVector(), out)) {
+                Broadcast.mul(input, s, out, 1);
+                Broadcast.add(out, t, out, 1);
+            }
             return out;
         }
 
@@ -299,7 +308,10 @@ public class FrozenBatchNorm extends org.deeplearning4j.nn.conf.layers.Layer {
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
             assertInputSet(true);
             INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(), epsilon.shape(), 'c');
-            Broadcast.mul(epsilon, scale(epsilon.dataType()), dx, 1);
+            INDArray s = scale(epsilon.dataType());
+            if (!NchwBatchNorm.scaleShift(epsilon, s.toFloatVector(), null, dx)) {
+                Broadcast.mul(epsilon, s, dx, 1);
+            }
             Gradient g = new DefaultGradient(gradientView);
             if (gradientView != null) {
                 gradientView.assign(0);

@@ -113,4 +113,28 @@ class NchwBatchNormTest {
         assertNull(bn.preOutput(x.castTo(DataType.DOUBLE), true, x.shape(), ones, ones, ones, ones, 0.9, 1e-3, CNN2DFormat.NCHW,
                 LayerWorkspaceMgr.noWorkspaces()));
     }
+
+    @Test
+    void scaleShiftIsTheTwoBroadcastsInOnePass() {
+        INDArray x = org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, 11, 3, 4, 5, 7).subi(0.5).muli(6);
+        float[] s = {0.5f, -2.25f, 1.1f, 3e-3f};
+        float[] t = {0.1f, -0.7f, 4f, 0f};
+        INDArray expected = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+        org.nd4j.linalg.factory.Broadcast.mul(x, Nd4j.createFromArray(s), expected, 1);
+        INDArray scaled = expected.dup();
+        org.nd4j.linalg.factory.Broadcast.add(expected, Nd4j.createFromArray(t), expected, 1);
+
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+        assertTrue(NchwBatchNorm.scaleShift(x, s, t, out));
+        assertEquals(expected, out, "x * s + t, bit for bit");
+        assertTrue(NchwBatchNorm.scaleShift(x, s, null, out));
+        assertEquals(scaled, out, "x * s without a shift");
+
+        INDArray flat = x.reshape(3, 4 * 35).get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4));
+        assertTrue(!NchwBatchNorm.scaleShift(flat, s, t, Nd4j.createUninitialized(DataType.FLOAT, 3, 4)),
+                "a strided view is declined (the caller broadcasts instead)");
+        assertTrue(!NchwBatchNorm.scaleShift(x.castTo(DataType.DOUBLE), s, t, out.castTo(DataType.DOUBLE)), "float64 is declined");
+        assertTrue(!NchwBatchNorm.scaleShift(x, new float[3], t, out), "a scale of the wrong length is declined");
+    }
 }

@@ -19,6 +19,7 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
@@ -271,6 +272,90 @@ class OneDnnLayersTest {
         assertTrue(r.builtIn().contains("conv1"), "the faulty kernel must be rejected: " + r);
         assertNull(graph.getLayer("conv1").getHelper());
         assertTrue(!r.onOneDnn().contains("conv1") && r.onOneDnn().size() >= genuine.onOneDnn().size() - 1, r.toString());
+    }
+
+    /**
+     * MobileNet's pattern, as fine-tuning builds it: a frozen start (a convolution and a depthwise one), then trainable depthwise convolutions (one with stride 2, a multiplier of 2 and a bias,
+     * one with a tanh and valid padding) between batch norm and 1x1 convolutions.
+     */
+    private static org.deeplearning4j.nn.graph.ComputationGraph depthwiseGraph() {
+        var relu = org.nd4j.linalg.activations.Activation.RELU;
+        var identity = org.nd4j.linalg.activations.Activation.IDENTITY;
+        // SGD, not Adam: dw1's bias gradient is zero up to rounding (batch norm follows), and Adam turns rounding-sized
+        // gradients into full-size steps in either direction
+        var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(9)
+                .updater(new org.nd4j.linalg.learning.config.Sgd(0.1)).graphBuilder()
+                .addInputs("in")
+                .addLayer("stem", new org.deeplearning4j.nn.conf.layers.misc.FrozenLayer(new org.deeplearning4j.nn.conf.layers
+                        .ConvolutionLayer.Builder(3, 3).nOut(6).convolutionMode(ConvolutionMode.Same).activation(relu).build()), "in")
+                .addLayer("dw0", new org.deeplearning4j.nn.conf.layers.misc.FrozenLayer(new org.deeplearning4j.nn.conf.layers
+                        .DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(1).hasBias(false)
+                        .convolutionMode(ConvolutionMode.Same).activation(identity).build()), "stem")
+                .addLayer("dw1", new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(3, 3).stride(2, 2)
+                        .depthMultiplier(2).hasBias(true).convolutionMode(ConvolutionMode.Same).activation(identity).build(), "dw0")
+                .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "dw1")
+                .addLayer("pw", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(10)
+                        .activation(relu).build(), "bn")
+                .addLayer("dw2", new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(3, 3)
+                        .depthMultiplier(1).hasBias(false).convolutionMode(ConvolutionMode.Truncate)
+                        .activation(org.nd4j.linalg.activations.Activation.TANH).build(), "pw")
+                .addLayer("gap", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder().build(), "dw2")
+                .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(13, 13, 3))
+                .build();
+        var graph = new org.deeplearning4j.nn.graph.ComputationGraph(conf);
+        graph.init();
+        return graph;
+    }
+
+    @Test
+    void depthwiseConvolutionsRunOnOneDnnAndTrainLikeDl4jsOwn() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        var graph = depthwiseGraph();
+        var builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, batch(8, 13, 3, 11));
+        assertTrue(r.onOneDnn().containsAll(List.of("dw0", "dw1", "dw2")) && r.builtIn().isEmpty(), r.toString());
+        var frozen = (org.deeplearning4j.nn.layers.FrozenLayer) graph.getLayer("dw0");
+        assertNotNull(((DepthwiseConvolutionLayer) frozen.getInsideLayer()).kernel(), "the frozen depthwise layer runs on oneDNN");
+        assertNotNull(((DepthwiseConvolutionLayer) graph.getLayer("dw1")).kernel());
+        assertTrue(java.util.Arrays.asList(graph.getLayers()).contains(graph.getLayer("dw2")), "the graph's layer list has the new layer");
+        for (int step = 0; step < 3; step++) {
+            DataSet s = batch(8, 13, 3, 40 + step);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-4, "parameters after 3 steps differ by " + diff);
+        INDArray x = batch(5, 13, 3, 50).getFeatures();
+        double out = graph.outputSingle(false, x).sub(builtIn.outputSingle(false, x)).amaxNumber().doubleValue();
+        assertTrue(out < 1e-4, "outputs differ by " + out);
+        assertEquals(DepthwiseConvolution2DLayer.class, graph.clone().getLayer("dw1").getClass(), "a copy has DL4J's class again");
+    }
+
+    @Test
+    void aDepthwiseKernelThatDisagreesIsLeftOut() {
+        DataSet probe = batch(4, 13, 3, 12);
+        var graph = depthwiseGraph();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, probe, l -> {
+            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
+            boolean dw1 = l.conf().getLayer().getLayerName().equals("dw1");
+            return dw1 ? new OneDnnConvolution(true) {
+                @Override
+                public INDArray depthwiseBackward(INDArray input, INDArray weights, INDArray bias, INDArray delta, int[] kernel,
+                                                  int[] strides, int[] pad, INDArray biasGradView, INDArray weightGradView,
+                                                  ConvolutionMode mode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr mgr) {
+                    INDArray dx = super.depthwiseBackward(input, weights, bias, delta, kernel, strides, pad, biasGradView,
+                            weightGradView, mode, dilation, format, mgr);
+                    weightGradView.muli(1.02);
+                    return dx;
+                }
+            } : h;
+        });
+        assertTrue(r.builtIn().contains("dw1"), "the faulty depthwise kernel must be rejected: " + r);
+        assertNull(((DepthwiseConvolutionLayer) graph.getLayer("dw1")).kernel());
+        assertTrue(r.onOneDnn().containsAll(List.of("dw0", "dw2")), r.toString());
     }
 
     /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
