@@ -47,6 +47,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public class OneDnnConvolution implements ConvolutionHelper {
     private static final int MAX_PLANS = 4;
+    /**
+     * Environment variable: {@code blocked} lets oneDNN choose the layout of a 1x1 convolution's activations as for every
+     * other convolution (its blocked layout, converted to and from NCHW at each call), {@code plain} (the default) keeps
+     * them in DL4J's NCHW.
+     */
+    public static final String POINTWISE_ENV = "LEUKOLAB_POINTWISE_LAYOUT";
+    private static final boolean POINTWISE_PLAIN = !"blocked".equalsIgnoreCase(System.getenv(POINTWISE_ENV));
+    private final boolean pointwisePlain;
     private final boolean inputGradient;
     private final boolean relu;
     private final Map<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
@@ -72,8 +80,18 @@ public class OneDnnConvolution implements ConvolutionHelper {
      *                      rectified output, which is the same (positive exactly where the pre-activation is).
      */
     public OneDnnConvolution(boolean inputGradient, boolean relu) {
+        this(inputGradient, relu, POINTWISE_PLAIN);
+    }
+
+    /**
+     * @param pointwisePlain a 1x1 convolution (stride 1, no padding) reads and writes NCHW as it is (oneDNN's GEMM
+     *                       kernels), without converting its activations to and from a blocked layout; a speed choice,
+     *                       the same values (default: {@value #POINTWISE_ENV})
+     */
+    OneDnnConvolution(boolean inputGradient, boolean relu, boolean pointwisePlain) {
         this.inputGradient = inputGradient;
         this.relu = relu;
+        this.pointwisePlain = pointwisePlain;
     }
 
     /** DL4J's ReLU with its defaults (no cap, threshold 0, no negative slope): the activation the kernel can fuse. */
@@ -331,7 +349,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
             Plan p = plans.get(key);
             if (p == null) {
                 p = new Plan(x, wei, weiStrides == null ? Dnnl.desc(wei, dnnl_oihw) : Dnnl.desc(wei, weiStrides), outChannels, hasBias, new long[] {strides[0], strides[1]},
-                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, relu);
+                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, relu, pointwisePlain);
                 plans.put(key, p);
             }
             return p;
@@ -366,14 +384,17 @@ public class OneDnnConvolution implements ConvolutionHelper {
         Port diffDstD;
         Port diffSrc;
 
+        final boolean plainActivations;
         /** The weights as DL4J holds them (oihw, or a depthwise layer's permuted layout). */
         final dnnl_memory_desc_t userWei;
 
         Plan(long[] src, long[] wei, dnnl_memory_desc_t userWei, long outChannels, boolean hasBias, long[] strides,
-             long[] dilation, long[] padL, long[] padR, long[] out, boolean relu) {
+             long[] dilation, long[] padL, long[] padR, long[] out, boolean relu, boolean pointwisePlain) {
             this.src = src;
             this.wei = wei;
             this.userWei = userWei;
+            this.plainActivations = pointwisePlain && wei.length == 4 && wei[2] == 1 && wei[3] == 1 && strides[0] == 1 && strides[1] == 1
+                    && padL[0] == 0 && padL[1] == 0 && padR[0] == 0 && padR[1] == 0;
             this.dst = new long[] {src[0], outChannels, out[0], out[1]};
             this.biasDims = new long[] {outChannels};
             this.hasBias = hasBias;
@@ -383,13 +404,18 @@ public class OneDnnConvolution implements ConvolutionHelper {
             this.padR = padR;
             dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
             Dnnl.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
-                    any(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
+                    act(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, act(dst), strides, dilation, padL, padR),
                     "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
             fwd = Dnnl.primitive(cd, null, relu, relu ? "a forward convolution with ReLU" : "a forward convolution");
             srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
             weiF = Port.in(userWei, fwd.md(dnnl_query_weights_md), "weights");
             dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw), "dst");
             biasUser = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
+        }
+
+        /** Layout of the activations (source, output and their gradients): the kernel's choice, or plain NCHW. */
+        private dnnl_memory_desc_t act(long[] dims) {
+            return plainActivations ? Dnnl.desc(dims, dnnl_nchw) : any(dims);
         }
 
         private static dnnl_memory_desc_t any(long[] dims) {
@@ -411,8 +437,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
         void backwardWeights(INDArray x, INDArray dz, INDArray dw, INDArray db) {
             if (bwdW == null) {
                 dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
-                Dnnl.check(dnnl_dilated_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, any(src), any(wei),
-                        hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, any(dst), strides, dilation, padL, padR),
+                Dnnl.check(dnnl_dilated_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, act(src), any(wei),
+                        hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, act(dst), strides, dilation, padL, padR),
                         "describe a convolution's weight gradient");
                 bwdW = Dnnl.primitive(cd, fwd, "a convolution's weight gradient");
                 srcW = Port.in(Dnnl.desc(src, dnnl_nchw), bwdW.md(dnnl_query_src_md), "src");
@@ -434,7 +460,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
         void backwardData(INDArray w, INDArray dz, INDArray dx) {
             if (bwdD == null) {
                 dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
-                Dnnl.check(dnnl_dilated_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, any(src), any(wei), any(dst),
+                Dnnl.check(dnnl_dilated_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, act(src), any(wei), act(dst),
                         strides, dilation, padL, padR), "describe a convolution's input gradient");
                 bwdD = Dnnl.primitive(cd, fwd, "a convolution's input gradient");
                 weiD = Port.in(userWei, bwdD.md(dnnl_query_weights_md), "weights");

@@ -44,7 +44,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * normalisation {@link NchwBatchNorm} (plain Java; DL4J's helper lands in oneDNN's slow generic code for NCHW arrays).
  * {@value #KERNELS_ENV}{@code =dl4j} gives DL4J's helpers for all three, for comparisons. In a
  * {@code MultiLayerNetwork}, a convolution with a plain ReLU becomes a {@link ReluConvolutionLayer} (the same layer;
- * only the runtime object differs) whose ReLU runs inside oneDNN in both passes; it is checked with the rest.
+ * only the runtime object differs) whose ReLU runs inside oneDNN in both passes; in a {@code ComputationGraph}, a depthwise
+ * convolution becomes a {@link DepthwiseConvolutionLayer} (DL4J has no helper slot for those) that runs on oneDNN's grouped
+ * convolution. Both are checked with the rest.
  *
  * <p>Why the check: oneDNN kernels are a different implementation, and a wrong or inaccurate kernel must not
  * change what a notebook trains. So {@link #install} computes the gradient and the output of the first

@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -115,6 +116,19 @@ class OneDnnConvolutionTest {
         // 0_W and 0_b depend on the tested layer's input gradient; 1_W and 1_b are its own
         expected.forEach((k, v) -> assertClose(v, actual.get(k), k));
         assertTrue(helper.implementations().contains("input gradient"), helper.implementations());
+    }
+
+    @ParameterizedTest(name = "activations in plain NCHW: {0}")
+    @ValueSource(booleans = {true, false})
+    void aPointwiseConvolutionTrainsLikeDl4jsOwnInEitherLayout(boolean plain) {
+        INDArray[] d = data(4, 9);
+        MultiLayerNetwork builtIn = net(1, 1, 1, ConvolutionMode.Truncate, 0, true, 9);
+        MultiLayerNetwork direct = builtIn.clone();
+        OneDnnConvolution helper = new OneDnnConvolution(true, false, plain);
+        OneDnnLayers.setHelper(direct.getLayer(1), helper);
+        assertClose(builtIn.output(d[0]), direct.output(d[0]), "output");
+        assertTrainsTheSame(builtIn, direct, d);
+        assertEquals(plain, helper.implementations().contains("gemm"), helper.implementations());
     }
 
     @Test
