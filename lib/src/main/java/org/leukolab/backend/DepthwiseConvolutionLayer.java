@@ -31,16 +31,7 @@ public final class DepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer
 
     private DepthwiseConvolutionLayer(DepthwiseConvolution2DLayer original) {
         super(original.conf(), original.getDataType());
-        setListeners(original.getListeners());
-        setIndex(original.getIndex());
-        setParamsViewArray(original.params());
-        setParamTable(original.paramTable());
-        if (original.getGradientsViewArray() != null) {
-            setBackpropGradientsViewArray(original.getGradientsViewArray());
-        }
-        setCacheMode(original.getCacheMode());
-        setIterationCount(original.getIterationCount());
-        setEpochCount(original.getEpochCount());
+        RuntimeLayers.copyState(original, this);
     }
 
     /** A layer of this class sharing {@code original}'s configuration, parameters and gradient arrays. */

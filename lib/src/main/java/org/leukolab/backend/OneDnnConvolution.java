@@ -117,13 +117,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
     public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                               AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
                               CNN2DFormat format, LayerWorkspaceMgr mgr) {
-        Plan p = plan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
-        if (p == null) {
-            return null;
-        }
-        INDArray z = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.dst);
-        p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
-        return z;
+        return forward(plan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format), input, weights,
+                bias, mgr);
     }
 
     @Override
@@ -163,13 +158,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
         if (relu) {
             throw new IllegalStateException("a depthwise convolution's kernel computes no ReLU");
         }
-        Plan p = depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
-        if (p == null) {
-            return null;
-        }
-        INDArray z = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.dst);
-        p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
-        return z;
+        return forward(depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format), input,
+                weights, bias, mgr);
     }
 
     /**
@@ -276,10 +266,25 @@ public class OneDnnConvolution implements ConvolutionHelper {
         return Dnnl.plain(a) ? a : a.dup('c');
     }
 
+    /** What the kernels take: NCHW float32 input and rank-4 float32 weights. */
+    private static boolean nchwFloat(INDArray input, INDArray weights, CNN2DFormat format) {
+        return format == CNN2DFormat.NCHW && input.rank() == 4 && input.dataType() == DataType.FLOAT
+                && weights.dataType() == DataType.FLOAT && weights.rank() == 4;
+    }
+
+    /** The output of {@code p} (null if there is no plan), in an activations array of {@code mgr}. */
+    private static INDArray forward(Plan p, INDArray input, INDArray weights, INDArray bias, LayerWorkspaceMgr mgr) {
+        if (p == null) {
+            return null;
+        }
+        INDArray z = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.dst);
+        p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
+        return z;
+    }
+
     private Plan plan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                       ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
-        if (format != CNN2DFormat.NCHW || input.rank() != 4 || input.dataType() != DataType.FLOAT
-                || weights.dataType() != DataType.FLOAT || weights.rank() != 4) {
+        if (!nchwFloat(input, weights, format)) {
             return null;
         }
         long[] x = input.shape();
@@ -296,8 +301,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
      */
     private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                                ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
-        if (format != CNN2DFormat.NCHW || input.rank() != 4 || input.dataType() != DataType.FLOAT
-                || weights.dataType() != DataType.FLOAT || weights.rank() != 4) {
+        if (!nchwFloat(input, weights, format)) {
             return null;
         }
         long[] x = input.shape();

@@ -35,16 +35,7 @@ public final class ReluConvolutionLayer extends ConvolutionLayer {
 
     private ReluConvolutionLayer(ConvolutionLayer original) {
         super(original.conf(), original.getDataType());
-        setListeners(original.getListeners());
-        setIndex(original.getIndex());
-        setParamsViewArray(original.params());
-        setParamTable(original.paramTable());
-        if (original.getGradientsViewArray() != null) { // made by the network on its first training step
-            setBackpropGradientsViewArray(original.getGradientsViewArray());
-        }
-        setCacheMode(original.getCacheMode());
-        setIterationCount(original.getIterationCount());
-        setEpochCount(original.getEpochCount());
+        RuntimeLayers.copyState(original, this);
         helper = null; // set by OneDnnLayers
     }
 
