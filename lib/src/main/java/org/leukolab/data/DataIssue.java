@@ -31,6 +31,10 @@ public record DataIssue(Path file, Kind kind, String detail, String action) {
         CONVERTED,
         /** Decoded with a warning from the decoder (e.g. libjpeg's "premature end of data segment"): kept, flagged. */
         DECODE_WARNING,
+        /** A split (e.g. an npz file's {@code val_images}) that holds no images. */
+        EMPTY_SPLIT,
+        /** Two class folders whose names differ only in upper and lower case (e.g. {@code Good/} and {@code good/}). */
+        CLASS_NAMES_DIFFER_IN_CASE,
         /** A folder an operating system or archiver added (e.g. macOS's {@code __MACOSX}): not part of the data. */
         OS_METADATA
     }

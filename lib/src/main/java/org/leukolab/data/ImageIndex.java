@@ -159,7 +159,63 @@ public final class ImageIndex implements Rich {
         List<ImageRecord> sorted = new ArrayList<>(records);
         sorted.sort(ORDER);
         List<String> classes = sorted.stream().map(ImageRecord::label).distinct().sorted().toList();
+        noteClassesDifferingInCase(r, sorted, issues);
         return new ImageIndex(source, r, sorted, classes, issues);
+    }
+
+    /**
+     * Class folders whose names are equal ignoring case ({@code Good/} and {@code good/}, as merged downloads and
+     * copies from case-insensitive file systems make them) stay separate classes, as their names say, and each such
+     * group is reported as a warning naming the folders and their image counts and the call that merges them
+     * ({@link #mergeClassesIgnoringCase()}).
+     */
+    private static void noteClassesDifferingInCase(Path root, List<ImageRecord> records, DataIssues issues) {
+        Map<String, Map<String, Integer>> byFolded = new TreeMap<>();
+        for (ImageRecord rec : records) {
+            byFolded.computeIfAbsent(rec.label().toLowerCase(Locale.ROOT), k -> new TreeMap<>()).merge(rec.label(), 1, Integer::sum);
+        }
+        for (Map<String, Integer> group : byFolded.values()) {
+            if (group.size() > 1) {
+                String names = group.entrySet().stream().map(e -> "'" + e.getKey() + "' (" + e.getValue() + " images)")
+                        .collect(Collectors.joining(" and "));
+                issues.add(new DataIssue(root, DataIssue.Kind.CLASS_NAMES_DIFFER_IN_CASE, "class folders " + names
+                        + " differ only in upper and lower case; they are kept as " + group.size() + " classes. If they are one "
+                        + "class, merge them with index.mergeClassesIgnoringCase() (or rename one folder)", "kept, flagged"));
+            }
+        }
+    }
+
+    /**
+     * The same images with classes whose names are equal ignoring case merged into one, named by the spelling that
+     * has the most images (the first in sorted order on a tie); the index itself when there are none.
+     */
+    public ImageIndex mergeClassesIgnoringCase() {
+        Map<String, Map<String, Integer>> byFolded = new TreeMap<>();
+        for (ImageRecord rec : records) {
+            byFolded.computeIfAbsent(rec.label().toLowerCase(Locale.ROOT), k -> new TreeMap<>()).merge(rec.label(), 1, Integer::sum);
+        }
+        Map<String, String> to = new LinkedHashMap<>();
+        byFolded.forEach((folded, group) -> {
+            String keep = group.entrySet().stream().max(Map.Entry.<String, Integer>comparingByValue()
+                    .thenComparing(Map.Entry.comparingByKey(Comparator.reverseOrder()))).orElseThrow().getKey();
+            group.keySet().forEach(name -> to.put(name, keep));
+        });
+        if (to.entrySet().stream().allMatch(e -> e.getKey().equals(e.getValue()))) {
+            return this;
+        }
+        List<String> merged = classes.stream().map(c -> to.getOrDefault(c, c)).distinct().sorted().toList();
+        List<ImageRecord> out = new ArrayList<>(records.size());
+        records.forEach(rec -> out.add(rec.withLabel(to.get(rec.label()))));
+        out.sort(ORDER);
+        DataIssues kept = new DataIssues(root);
+        issues.all().stream().filter(i -> i.kind() != DataIssue.Kind.CLASS_NAMES_DIFFER_IN_CASE).forEach(kept::add);
+        to.forEach((from, into) -> {
+            if (!from.equals(into)) {
+                kept.add(new DataIssue(root, DataIssue.Kind.CLASS_NAMES_DIFFER_IN_CASE, "class '" + from + "' merged into '" + into
+                        + "' (names equal ignoring case)", "merged"));
+            }
+        });
+        return new ImageIndex(name, root, out, merged, kept);
     }
 
     /**

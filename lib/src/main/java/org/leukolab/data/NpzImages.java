@@ -21,13 +21,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * splits are the official ones ({@code train}, {@code val}, {@code test}).
  *
  * <p>An npz file is a zip archive of numpy {@code .npy} arrays, compressed in MedMNIST's case; the archive is
- * read with the JDK's zip support and each array with ND4J's npy reader ({@code Nd4j.createNpyFromByteArray},
- * which knows numpy's header and uint8). ND4J's own {@code createFromNpzFile} is not used: it reads the
- * stored bytes without inflating them, so it fails on compressed archives like MedMNIST's.
+ * read with the JDK's zip support and each array by {@link Npy}, which checks numpy's header (type, shape, size
+ * against the bytes present) before it allocates anything. ND4J's own readers are not used: {@code createFromNpzFile}
+ * reads the stored bytes without inflating them (it fails on compressed archives like MedMNIST's), and its native npy
+ * reader trusts the header (an object array crashed the JVM; a header claiming terabytes exhausted memory).
  *
  * <p>A MedMNIST file holds {@code <split>_images} ({@code [n, h, w, 3]} uint8, or {@code [n, h, w]} for the
  * grayscale sets) and {@code <split>_labels} ({@code [n, 1]}) for the three splits. A truncated or damaged
- * file, or one without these arrays, is an error that names the file and what it holds.
+ * file, or one without these arrays, is an error that names the file and what it holds. An empty training split is
+ * refused; an empty validation or test split is loaded and reported in the index's issues.
  */
 public final class NpzImages {
     /** The official MedMNIST splits, in the order of their arrays. */
@@ -46,15 +48,12 @@ public final class NpzImages {
                 if (!e.getName().endsWith(".npy")) {
                     continue;
                 }
-                byte[] bytes;
-                try (InputStream in = z.getInputStream(e)) {
-                    bytes = in.readAllBytes();
-                }
-                try {
-                    out.put(e.getName().substring(0, e.getName().length() - 4), Nd4j.createNpyFromByteArray(bytes));
-                } catch (RuntimeException x) {
-                    throw new DatasetException.Layout(npz + ": the array " + e.getName() + " cannot be read as a numpy "
-                            + "array (" + x.getMessage() + "). The file is damaged: fetch it again.");
+                String name = e.getName().substring(0, e.getName().length() - 4);
+                String what = npz + ": the array " + name;
+                try (InputStream in = new java.io.BufferedInputStream(z.getInputStream(e))) {
+                    Npy.Header h = Npy.header(in, what);
+                    long available = e.getSize() < 0 ? -1 : e.getSize() - h.dataOffset();
+                    out.put(name, Npy.data(in, h, available, what));
                 }
             }
         } catch (ZipException e) {
@@ -100,7 +99,11 @@ public final class NpzImages {
                 throw new DatasetException.Layout(npz + ": " + s + "_images holds " + a.size() + " images but " + s
                         + "_labels holds " + y.length() + " labels");
             }
-            int[] yi = y.reshape(-1).toIntVector();
+            if (y.dataType() == org.nd4j.linalg.api.buffer.DataType.BOOL || !(y.dataType().isIntType() || y.dataType().isFPType())) {
+                throw new DatasetException.Layout(npz + ": " + s + "_labels are " + y.dataType() + ", not class numbers; save them "
+                        + "as integers (numpy.int64).");
+            }
+            int[] yi = y.length() == 0 ? new int[0] : y.reshape(-1).toIntVector();
             for (int i = 0; i < yi.length; i++) {
                 if (yi[i] < 0 || yi[i] >= classes.size()) {
                     throw new DatasetException.Layout(npz + ": " + s + "_labels[" + i + "] is " + yi[i] + ", outside the "
@@ -110,6 +113,19 @@ public final class NpzImages {
             images.put(s, a);
             labels.put(s, yi);
         }
-        return ImageIndex.fromArrays(source, npz, images, labels, classes);
+        if (images.get("train").size() == 0) {
+            throw new DatasetException.Layout(npz + ": train_images holds no images (shape "
+                    + java.util.Arrays.toString(images.get("train").pixels().shape()) + "); there is nothing to train on. The file "
+                    + "was saved from an empty selection: check the code that wrote it, or fetch the official file again.");
+        }
+        ImageIndex index = ImageIndex.fromArrays(source, npz, images, labels, classes);
+        for (String s : SPLITS) {
+            if (images.get(s).size() == 0) {
+                index.issues().add(new DataIssue(npz, DataIssue.Kind.EMPTY_SPLIT, "the " + s + " split holds no images ("
+                        + s + "_images has shape " + java.util.Arrays.toString(images.get(s).pixels().shape())
+                        + "): nothing can be " + (s.equals("val") ? "validated" : "tested") + " on it", "loaded, flagged"));
+            }
+        }
+        return index;
     }
 }

@@ -78,6 +78,44 @@ public final class NearDuplicates {
         return new Nearest(idx, sim);
     }
 
+    /**
+     * Each image's {@code k} most similar other images in this set, most similar first: {@code index[i]} and
+     * {@code similarity[i]} hold {@code min(k, n - 1)} entries.
+     */
+    public record Neighbours(int[][] index, float[][] similarity) {}
+
+    /** The {@code k} nearest neighbours (by cosine similarity) of every image within this set. */
+    public Neighbours kNearestWithin(int k) {
+        int n = size();
+        int kk = Math.min(k, n - 1);
+        int[][] idx = new int[n][kk];
+        float[][] sim = new float[n][kk];
+        for (int s = 0; s < n; s += BLOCK) {
+            int e = Math.min(n, s + BLOCK);
+            float[][] block = unit.get(NDArrayIndex.interval(s, e), NDArrayIndex.all()).mmul(unit.transpose()).toFloatMatrix();
+            for (int i = 0; i < block.length; i++) {
+                float[] best = sim[s + i];
+                int[] at = idx[s + i];
+                Arrays.fill(best, Float.NEGATIVE_INFINITY);
+                for (int j = 0; j < n; j++) {
+                    float v = block[i][j];
+                    if (j == s + i || kk == 0 || v <= best[kk - 1]) {
+                        continue;
+                    }
+                    int p = kk - 1;
+                    while (p > 0 && best[p - 1] < v) {
+                        best[p] = best[p - 1];
+                        at[p] = at[p - 1];
+                        p--;
+                    }
+                    best[p] = v;
+                    at[p] = j;
+                }
+            }
+        }
+        return new Neighbours(idx, sim);
+    }
+
     /** All pairs (this image, other image) with similarity at least {@code threshold}. */
     public List<Pair> pairsWith(NearDuplicates other, double threshold) {
         List<Pair> out = new ArrayList<>();
@@ -129,7 +167,8 @@ public final class NearDuplicates {
         return group;
     }
 
-    private static int find(int[] parent, int i) {
+    /** The root of {@code i} in a union-find forest, halving the path on the way. */
+    static int find(int[] parent, int i) {
         while (parent[i] != i) {
             parent[i] = parent[parent[i]];
             i = parent[i];

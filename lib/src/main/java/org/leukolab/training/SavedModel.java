@@ -23,6 +23,7 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
+import org.leukolab.data.DataIssue;
 import org.leukolab.data.DatasetException;
 import org.leukolab.data.ImageLoader;
 import org.leukolab.data.ImageTransform;
@@ -229,20 +230,52 @@ public final class SavedModel implements Rich {
         return new SavedModel(network, classes, input, prov);
     }
 
-    /** A classified image: the most probable class, its probability, and every class's probability. */
-    public record Classification(Path file, String predicted, double probability, Map<String, Double> probabilities) {
+    /**
+     * A classified image: the most probable class, its probability, every class's probability, and what the loader
+     * found wrong with the file ({@code issues}: a JPEG decoded with a warning, a picture converted to 8-bit RGB; empty
+     * for a clean file). A flagged picture's class is shown with a warning, never as a plain answer.
+     */
+    public record Classification(Path file, String predicted, double probability, Map<String, Double> probabilities,
+                                 List<DataIssue> issues) implements Rich {
+        public Classification {
+            issues = List.copyOf(issues);
+        }
+
+        /** True when the loader flagged the picture as damaged (decoded with a warning): the class may be meaningless. */
+        public boolean damaged() {
+            return issues.stream().anyMatch(i -> i.kind() == DataIssue.Kind.DECODE_WARNING);
+        }
+
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%s: %s (%.3f)", file.getFileName(), predicted, probability);
+            String head = String.format(Locale.ROOT, "%s: %s (%.3f)", file.getFileName(), predicted, probability);
+            if (issues.isEmpty()) {
+                return head;
+            }
+            return head + (damaged() ? " -- WARNING: the picture is damaged, so this class may be meaningless: " : " -- note: ")
+                    + issues.stream().map(i -> i.kind() + ": " + i.detail()).collect(java.util.stream.Collectors.joining("; "));
+        }
+
+        @Override
+        public Map<String, Object> mimeBundle() {
+            String html = "<p><b>" + Tables.escape(file.getFileName().toString()) + "</b>: " + Tables.escape(predicted)
+                    + String.format(Locale.ROOT, " (%.3f)", probability) + "</p>";
+            for (DataIssue i : issues) {
+                html += "<p style='color:" + (i.kind() == DataIssue.Kind.DECODE_WARNING ? "#b00020" : "#805b00") + "'>"
+                        + (i.kind() == DataIssue.Kind.DECODE_WARNING ? "Warning: the picture is damaged, so this class may be "
+                        + "meaningless. " : "Note: ") + Tables.escape(i.kind() + ": " + i.detail() + " (" + i.action() + ")") + "</p>";
+            }
+            return Map.of("text/plain", toString(), "text/html", html);
         }
     }
 
-    /** Classifies image files, prepared exactly as the training images were. */
+    /** Classifies image files, prepared exactly as the training images were; each result carries its file's issues. */
     public List<Classification> classify(List<Path> files) {
         LoadedImages images = input.loader().loadFiles(files);
         ImageBatches b = ImageBatches.withSteps(images, CNN2DFormat.valueOf(input.layout()), input.steps());
         INDArray p = network.output(b.batch(java.util.stream.IntStream.range(0, images.size()).toArray()).getFeatures());
         double[][] rows = p.toDoubleMatrix();
+        List<DataIssue> all = images.issues().all();
         List<Classification> out = new ArrayList<>();
         for (int i = 0; i < rows.length; i++) {
             Map<String, Double> m = new LinkedHashMap<>();
@@ -250,7 +283,10 @@ public final class SavedModel implements Rich {
                 m.put(classes.get(c), rows[i][c]);
             }
             int best = Scores.argMax(rows[i]);
-            out.add(new Classification(images.index().get(i).path(), classes.get(best), rows[i][best], m));
+            Path f = images.index().get(i).path();
+            List<DataIssue> mine = all.stream().filter(x -> x.file().toAbsolutePath().normalize().equals(f.toAbsolutePath().normalize()))
+                    .toList();
+            out.add(new Classification(f, classes.get(best), rows[i][best], m, mine));
         }
         return out;
     }

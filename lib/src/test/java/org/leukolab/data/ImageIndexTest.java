@@ -295,4 +295,32 @@ class ImageIndexTest {
         assertThrows(IllegalArgumentException.class, () -> idx.stratifiedSplit(0, 1));
         assertThrows(IllegalArgumentException.class, () -> idx.stratifiedSample(0, 1));
     }
+
+    /**
+     * The documented choice for class folders equal ignoring case: kept as the classes their names say, with a warning
+     * naming both and the call that merges them; the merge keeps the spelling with more images.
+     */
+    @Test
+    void classFoldersDifferingOnlyInCaseAreFlaggedAndCanBeMerged() throws IOException {
+        Path root = dir.resolve("cased");
+        for (int i = 0; i < 3; i++) {
+            TestImages.jpeg(root.resolve("Good/g" + i + ".jpg"));
+        }
+        TestImages.jpeg(root.resolve("good/late.jpg"));
+        TestImages.jpeg(root.resolve("bad/b.jpg"));
+        ImageIndex idx = ImageIndex.scan(root, "cased");
+        assertEquals(List.of("Good", "bad", "good"), idx.classes(), "kept as the folders name them");
+        List<DataIssue> w = idx.issues().of(DataIssue.Kind.CLASS_NAMES_DIFFER_IN_CASE);
+        assertEquals(1, w.size(), idx.issues().all().toString());
+        assertTrue(w.get(0).detail().contains("'Good' (3 images) and 'good' (1 images)")
+                && w.get(0).detail().contains("mergeClassesIgnoringCase()"), w.get(0).detail());
+        assertFalse(idx.toString().contains("no problems found"), idx.toString());
+
+        ImageIndex merged = idx.mergeClassesIgnoringCase();
+        assertEquals(List.of("Good", "bad"), merged.classes());
+        assertEquals(4, merged.records().stream().filter(r -> r.label().equals("Good")).count());
+        assertTrue(merged.issues().all().stream().allMatch(x -> x.action().equals("merged")), merged.issues().all().toString());
+        ImageIndex plain = ImageIndex.scan(splitDataset(), "toy");
+        assertTrue(plain.mergeClassesIgnoringCase() == plain, "nothing to merge: the same index");
+    }
 }

@@ -16,7 +16,7 @@ import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Scalar;
 
 /** Real image files (good and deliberately broken) written by the tests themselves. */
-final class TestImages {
+public final class TestImages {
     private TestImages() {}
 
     /** A solid-colour RGB image encoded as JPEG or PNG. */
@@ -56,7 +56,7 @@ final class TestImages {
      * cut short and "repaired" by a tool would: libjpeg decodes it with the warning "Corrupt JPEG data: premature end
      * of data segment" and fills the rest grey. A noisy picture, so the scan data is long.
      */
-    static Path prematureEndJpeg(Path file) throws IOException {
+    public static Path prematureEndJpeg(Path file) throws IOException {
         BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
         java.util.Random r = new java.util.Random(7);
         for (int y = 0; y < 64; y++) {

@@ -90,4 +90,20 @@ class SavedModelTest {
         IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> SavedModel.load(notAModel));
         assertTrue(e2.getMessage().contains(notAModel.toString()), e2.getMessage());
     }
+
+    @Test
+    void aDamagedPictureIsClassifiedWithItsWarning() throws Exception {
+        Path root = colours(dir.resolve("c3"));
+        SavedModel model = SavedModel.of(Network.of(cnn()), ImageBatches.of(ImageLoader.builder().size(8).noCache().progress(false)
+                .build().load(ImageIndex.scan(root, "c"))).scaled(1 / 255.0));
+        Path cut = org.leukolab.data.TestImages.prematureEndJpeg(dir.resolve("new/cut.jpg"));
+        Path clean = root.resolve("red/red1.png");
+        List<SavedModel.Classification> cs = model.classify(List.of(clean, cut));
+        assertTrue(cs.get(0).issues().isEmpty() && !cs.get(0).damaged(), cs.get(0).toString());
+        SavedModel.Classification c = cs.get(1);
+        assertTrue(c.damaged(), c.toString());
+        assertEquals(org.leukolab.data.DataIssue.Kind.DECODE_WARNING, c.issues().get(0).kind());
+        assertTrue(c.toString().contains("WARNING: the picture is damaged") && c.toString().contains("premature end"), c.toString());
+        assertTrue(String.valueOf(c.mimeBundle().get("text/html")).contains("damaged"));
+    }
 }
