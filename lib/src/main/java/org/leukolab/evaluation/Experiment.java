@@ -79,10 +79,64 @@ public final class Experiment {
         return this;
     }
 
-    /** A fact recorded with every result of this experiment (e.g. the weights used). */
+    /** A fact recorded with every result of this experiment. */
     public Experiment with(String key, Object value) {
         common.put(key, value);
         return this;
+    }
+
+    /** Facts recorded with every result of this experiment (e.g. {@link #backboneFacts}). */
+    public Experiment with(Map<String, ?> facts) {
+        common.putAll(facts);
+        return this;
+    }
+
+    /**
+     * What the runs' backbone weights are ({@link Labels.Weights}) and, in words, which ({@code weights} in the file);
+     * a run's extras may say otherwise for that run ({@link #weightsFacts}).
+     */
+    public Experiment weights(Labels.Weights kind, String description) {
+        common.putAll(weightsFacts(kind, description));
+        return this;
+    }
+
+    /**
+     * The runs' weights from their backbone as loaded: its own real ImageNet weights ({@code reportsOwn}: the report
+     * used this architecture), a substitute's real ImageNet weights, or a random start because the file is absent.
+     */
+    public Experiment backbone(org.leukolab.models.backbones.Backbone b, boolean reportsOwn) {
+        common.putAll(backboneFacts(b, reportsOwn));
+        return this;
+    }
+
+    /** The weights facts of a run ({@code weights}, {@code weights_kind}), for a run's extras. */
+    public static Map<String, Object> weightsFacts(Labels.Weights kind, String description) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("weights", description);
+        m.put(WEIGHTS_KIND, kind.words());
+        return m;
+    }
+
+    /** {@link #backbone} as a run's extras. */
+    public static Map<String, Object> backboneFacts(org.leukolab.models.backbones.Backbone b, boolean reportsOwn) {
+        if (!b.pretrained()) {
+            return weightsFacts(Labels.Weights.RANDOM, "random (no ImageNet file here)");
+        }
+        return reportsOwn ? weightsFacts(Labels.Weights.IMAGENET, "ImageNet (" + b.architecture() + ")")
+                : weightsFacts(Labels.Weights.IMAGENET_SUBSTITUTE, "ImageNet (substitute: " + b.architecture() + ")");
+    }
+
+    /** The key of a run's weights label among its facts. */
+    public static final String WEIGHTS_KIND = "weights_kind";
+
+    /** Extras made of several maps (e.g. a protocol's and a run's own numbers). */
+    @SafeVarargs
+    public static Map<String, Object> facts(Map<String, ?>... parts) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Map<String, ?> p : parts) {
+            m.putAll(p);
+        }
+        return m;
     }
 
     /** What the runs' data is: {@code full}, {@code sample}, {@code stand-in}. */
@@ -108,9 +162,14 @@ public final class Experiment {
             images(test, "test");
         }
         Trainer.Builder b = Trainer.builder(name).checkpointDir(checkpointDir(name));
-        TrainingResult training = settings.apply(b).build().fit(network, train, validation);
+        Trainer trainer = settings.apply(b).build();
+        labelsOf(new LinkedHashMap<>(facts(common, extras)), "validation"); // refuse an unlabelled run before training it
+        TrainingResult training = trainer.fit(network, train, validation);
         Map<String, Object> facts = new LinkedHashMap<>(common);
         facts.putAll(extras);
+        facts.put(SEED, trainer.seed());
+        facts.put("epochs_max", trainer.epochs());
+        facts.put("train_accuracy_at_last_epoch", training.last("accuracy"));
         facts.put("epochs_run", training.epochs());
         facts.put("stopped", String.valueOf(training.stopReason()));
         facts.put("seconds_per_epoch", training.secondsPerEpoch());
@@ -128,11 +187,11 @@ public final class Experiment {
         Map<String, Object> facts = new LinkedHashMap<>(common);
         facts.putAll(extras);
         Predictions v = predictions(name + ", validation", network, validation);
-        record(name + "-val", v, facts);
+        record(name + "-val", v, facts, "validation");
         Predictions t = null;
         if (test != null) {
             t = predictions(name + ", test", network, test);
-            record(name + "-test", t, facts);
+            record(name + "-test", t, facts, "test");
         }
         return new Run(name, network, training, v, t, dataKind);
     }
@@ -145,16 +204,55 @@ public final class Experiment {
         Map<String, Object> facts = new LinkedHashMap<>(common);
         facts.putAll(extras);
         Predictions p = predictions(title, network, data);
-        record(name, p, facts);
+        record(name, p, facts, "test");
         return p;
     }
 
-    private void record(String name, Predictions p, Map<String, Object> facts) {
-        if (buildDir == null) {
-            ResultStore.record(report, name, p, facts);
-        } else {
-            ResultStore.at(buildDir.resolve("results").resolve(report)).save(name, p, facts);
+    /**
+     * Records predictions made outside this class (e.g. a Random Forest's) under {@code name}, scored on
+     * {@code evaluatedOn} ({@code validation} or {@code test}), with this experiment's facts and {@code extras} (which
+     * must say the protocol, {@link Labels.Protocol#describe}, and may give the {@code seed}).
+     */
+    public ClassificationReport recordPredictions(String name, String title, org.leukolab.data.LoadedImages images, int[] predicted,
+                                                  String evaluatedOn, Map<String, ?> extras) {
+        Map<String, Object> facts = new LinkedHashMap<>(common);
+        facts.putAll(extras);
+        Labels labels = labelsOf(facts, evaluatedOn);
+        ClassificationReport r = ClassificationReport.of(images.labels(), predicted, images.classes()).titled(title);
+        Object seed = facts.get(SEED);
+        results().save(name, r, facts, labels, seed == null ? null : ((Number) seed).longValue());
+        List<String> files = images.index().records().stream().map(x -> x.split() + "/" + x.label() + "/" + x.fileName()).toList();
+        results().savePredictions(name, files, images.labels(), predicted, images.classes());
+        return r;
+    }
+
+    /** The key of a result's seed among its facts. */
+    public static final String SEED = "seed";
+
+    private void record(String name, Predictions p, Map<String, Object> facts, String evaluatedOn) {
+        Labels labels = labelsOf(facts, evaluatedOn);
+        Object seed = facts.get(SEED);
+        results().save(name, p, facts, labels, seed == null ? null : ((Number) seed).longValue());
+    }
+
+    /**
+     * The labels of a result from the facts the notebook gave ({@code protocol_kind}, {@code weights_kind}) and the data
+     * this experiment was told ({@link #data}); a clear error when the notebook did not say them.
+     */
+    private Labels labelsOf(Map<String, Object> facts, String evaluatedOn) {
+        Object protocol = facts.get(Labels.PROTOCOL_KIND);
+        Object weights = facts.get(WEIGHTS_KIND);
+        if (protocol == null) {
+            throw new IllegalArgumentException("experiment " + report + ": say whether this run follows the report's protocol, a "
+                    + "corrected one or our own analysis, in its extras: Labels.Protocol.AS_PUBLISHED.describe(\"...\") (or CORRECTED, "
+                    + "OURS); results are labelled from what the notebook states, never from names");
         }
+        if (weights == null) {
+            throw new IllegalArgumentException("experiment " + report + ": say what the weights are: exp.backbone(backbone, "
+                    + "reportsOwn), exp.weights(Labels.Weights.NONE, \"none (trained from scratch)\"), or a run's extras "
+                    + "(Experiment.weightsFacts)");
+        }
+        return new Labels(String.valueOf(protocol), String.valueOf(weights), dataKind, evaluatedOn);
     }
 
     /** Where this experiment's results are read back from ({@code build/results/<report>} unless {@link #storeIn}). */

@@ -26,7 +26,16 @@ public final class Reproduction implements Rich {
      * One published number (in percent; NaN for a reproduced number the report has no counterpart for, such as a
      * held-out test score) and the saved result that reproduces it, compared on {@code metric}.
      */
-    public record Row(String experiment, String configuration, String metric, double published, String result) {}
+    public record Row(String experiment, String configuration, String metric, double published, String result,
+                      Labels.Protocol protocol, String publishedOn) {
+        /**
+         * The set the reproduced number is measured on: {@code training} for a training-history metric (whose name
+         * starts with {@code train_}), otherwise the result file's recorded {@code evaluated_on}.
+         */
+        public boolean isTrainingMetric() {
+            return metric.startsWith("train_");
+        }
+    }
 
     private final String title;
     private final ResultStore store;
@@ -48,9 +57,20 @@ public final class Reproduction implements Rich {
         return row(experiment, configuration, metric, publishedPercent, result);
     }
 
-    /** A row compared on another metric than the table's default. */
+    /** A row compared on another metric than the table's default, declaring no protocol (for ad-hoc tables). */
     public Reproduction row(String experiment, String configuration, String metric, double publishedPercent, String result) {
-        rows.add(new Row(experiment, configuration, metric, publishedPercent, result));
+        rows.add(new Row(experiment, configuration, metric, publishedPercent, result, null, null));
+        return this;
+    }
+
+    /**
+     * A row that declares what its result must be: the protocol it follows and the set the published number was
+     * measured on ({@code training}, {@code validation}, {@code test}; null where nothing is published). The reviewer's
+     * page shows the labels recorded in the result file, and a test fails when they disagree with this declaration.
+     */
+    public Reproduction row(String experiment, String configuration, String metric, double publishedPercent, String result,
+                            Labels.Protocol protocol, String publishedOn) {
+        rows.add(new Row(experiment, configuration, metric, publishedPercent, result, protocol, publishedOn));
         return this;
     }
 
@@ -73,7 +93,21 @@ public final class Reproduction implements Rich {
 
     /** The reproduced value in percent, NaN when not saved. */
     public double reproduced(Row r) {
-        return store.has(r.result()) ? 100 * Double.parseDouble(store.metric(r.result(), r.metric())) : Double.NaN;
+        if (!store.has(r.result())) {
+            return Double.NaN;
+        }
+        if (r.isTrainingMetric()) {
+            return store.extra(r.result(), r.metric()).map(v -> 100 * Double.parseDouble(v)).orElse(Double.NaN);
+        }
+        return 100 * Double.parseDouble(store.metric(r.result(), r.metric()));
+    }
+
+    /** The set the row's reproduced number was measured on, from the result file; null when it is not recorded. */
+    public String measuredOn(Row r) {
+        if (r.isTrainingMetric()) {
+            return "training";
+        }
+        return store.labels(r.result()).map(Labels::evaluatedOn).orElse(null);
     }
 
     public Table table() {
@@ -102,7 +136,7 @@ public final class Reproduction implements Rich {
                 continue;
             }
             rep.append(reproduced(r));
-            ci.append(store.interval(r.result(), r.metric())
+            ci.append((r.isTrainingMetric() ? java.util.Optional.<Bootstrap.Interval>empty() : store.interval(r.result(), r.metric()))
                     .map(i -> String.format(Locale.ROOT, "[%.1f, %.1f]", 100 * i.low(), 100 * i.high())).orElse(""));
             Map<String, Object> d = store.details(r.result());
             data.append(String.valueOf(d.getOrDefault("datasets", "")) + (d.containsKey("data") ? " (" + d.get("data") + ")" : ""));

@@ -84,6 +84,67 @@ public final class ResultStore {
         return f;
     }
 
+    /**
+     * {@link #save(String, Predictions, Map)} with the result's {@link Labels} and seed (recorded by {@link Experiment}
+     * when the result is computed).
+     */
+    public Path save(String name, Predictions p, Map<String, ?> extras, Labels labels, Long seed) {
+        Path f = save(name, p, extras);
+        return addLabels(f, labels, seed);
+    }
+
+    /** {@link #save(String, ClassificationReport, Map)} with the result's {@link Labels} and seed. */
+    public Path save(String name, ClassificationReport report, Map<String, ?> extras, Labels labels, Long seed) {
+        return addLabels(save(name, report, extras), labels, seed);
+    }
+
+    private Path addLabels(Path f, Labels labels, Long seed) {
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+            o.add(Labels.KEY, GSON.toJsonTree(labels.toMap()));
+            if (seed != null) {
+                o.addProperty("seed", seed);
+            }
+            return write(f.getFileName().toString(), GSON.toJson(o));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The labels a result was recorded with; empty for a result saved without them. */
+    public Optional<Labels> labels(String name) {
+        JsonObject o = json(name);
+        if (!o.has(Labels.KEY)) {
+            return Optional.empty();
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        o.getAsJsonObject(Labels.KEY).entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsString()));
+        return Optional.of(Labels.fromMap(m));
+    }
+
+    /** The seed a result was recorded with; empty when none was recorded. */
+    public java.util.OptionalLong seed(String name) {
+        JsonObject o = json(name);
+        return o.has("seed") ? java.util.OptionalLong.of(o.get("seed").getAsLong()) : java.util.OptionalLong.empty();
+    }
+
+    /** A value of a result's {@code extras} (e.g. {@code train_accuracy_at_last_epoch}); empty when absent. */
+    public Optional<String> extra(String name, String key) {
+        JsonObject o = json(name);
+        return o.has("extras") && o.getAsJsonObject("extras").has(key)
+                ? Optional.of(o.getAsJsonObject("extras").get(key).getAsString()) : Optional.empty();
+    }
+
+    /** A saved result's whole JSON. */
+    public JsonObject json(String name) {
+        Path f = dir.resolve(name + ".json");
+        try {
+            return GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no result " + name + " in " + dir + " (" + e.getMessage() + ")", e);
+        }
+    }
+
     private Path save(String name, ClassificationReport report, double auc, JsonObject intervals, Map<String, ?> extras) {
         JsonObject o = new JsonObject();
         o.addProperty("title", report.title());

@@ -263,6 +263,88 @@ public final class Charts {
         return Figure.of(chart);
     }
 
+    /** One published number and its reproduction for {@link #publishedVersusReproduced}: values in percent, NaN where absent. */
+    public record Comparand(String label, double published, double reproduced, double low, double high, String verdict) {}
+
+    /** Colours of the verdicts ({@code org.leukolab.evaluation.Verdict.Kind} words). */
+    public static final java.util.Map<String, Color> VERDICT_COLOURS = java.util.Map.of(
+            "reproduced", new Color(0x1b, 0x7f, 0x3b), "differs", new Color(0xc6, 0x28, 0x28),
+            "not comparable here", new Color(0x8a, 0x8a, 0x8a), "not run", new Color(0x8a, 0x8a, 0x8a));
+
+    /**
+     * Published values against reproductions, one line per published number (top to bottom): the published value as a
+     * black diamond, ours as a dot with its 95% interval as a whisker, coloured by verdict (green reproduced, red
+     * differs, grey not comparable); a number not run has the diamond only.
+     */
+    public static Figure publishedVersusReproduced(String title, List<Comparand> items) {
+        int k = items.size();
+        XYChart chart = new XYChartBuilder().width(900).height(110 + 26 * Math.max(k, 2)).title(title).xAxisTitle("%").build();
+        style(chart);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setYAxisMin(-(k + 1.0)).setYAxisMax(0.0).setYAxisTickMarkSpacingHint(10);
+        chart.getStyler().setAxisTickLabelsFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 12));
+        chart.setCustomYAxisTickLabelsFormatter(y -> {
+            long i = Math.round(-y);
+            // XChart drops all tick labels unless they are unique: other ticks get distinct runs of thin spaces
+            return Math.abs(y + i) < 1e-6 && i >= 1 && i <= k ? shorten(items.get((int) i - 1).label(), 38)
+                    : "\u2009".repeat(1 + (int) Math.round(Math.abs(y) * 4));
+        });
+        chart.getStyler().setMarkerSize(9);
+        double lo = 100;
+        for (Comparand c : items) {
+            for (double v : new double[] {c.published(), c.reproduced(), c.low()}) {
+                if (!Double.isNaN(v)) {
+                    lo = Math.min(lo, v);
+                }
+            }
+        }
+        chart.getStyler().setXAxisMin(Math.max(0, Math.floor(lo / 10) * 10 - 5)).setXAxisMax(100.0);
+        for (int i = 0; i < k; i++) {
+            Comparand c = items.get(i);
+            if (!Double.isNaN(c.low())) {
+                XYSeries w = chart.addSeries("interval " + (i + 1), new double[] {c.low(), c.high()}, new double[] {-(i + 1), -(i + 1)});
+                w.setMarker(SeriesMarkers.NONE);
+                w.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.SOLID);
+                w.setLineWidth(2.5f);
+                w.setLineColor(VERDICT_COLOURS.getOrDefault(c.verdict(), Color.GRAY));
+                w.setShowInLegend(false);
+            }
+        }
+        for (String verdict : List.of("reproduced", "differs", "not comparable here")) {
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                if (items.get(i).verdict().equals(verdict) && !Double.isNaN(items.get(i).reproduced())) {
+                    x.add(items.get(i).reproduced());
+                    y.add(-(i + 1.0));
+                }
+            }
+            if (!x.isEmpty()) {
+                XYSeries s = chart.addSeries("ours: " + verdict, x, y);
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                s.setMarker(SeriesMarkers.CIRCLE);
+                s.setMarkerColor(VERDICT_COLOURS.get(verdict));
+            }
+        }
+        List<Double> px = new ArrayList<>();
+        List<Double> py = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            if (!Double.isNaN(items.get(i).published())) {
+                px.add(items.get(i).published());
+                py.add(-(i + 1.0));
+            }
+        }
+        XYSeries pub = chart.addSeries("published", px, py);
+        pub.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        pub.setMarker(SeriesMarkers.DIAMOND);
+        pub.setMarkerColor(Color.BLACK);
+        return Figure.of(chart);
+    }
+
+    private static String shorten(String s, int n) {
+        return s.length() <= n ? s : s.substring(0, n - 1) + "\u2026";
+    }
+
     private static void style(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) {
         Styler s = chart.getStyler();
         s.setChartBackgroundColor(Color.WHITE);

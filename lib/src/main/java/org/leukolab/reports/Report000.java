@@ -203,19 +203,23 @@ public final class Report000 {
         var r = org.leukolab.evaluation.Reproduction.of("report 000: published and reproduced, held-out Test folder", store, "accuracy");
         var cnn = org.leukolab.evaluation.Published.report000("Custom CNN");
         var mob = org.leukolab.evaluation.Published.report000("MobileNetV2");
-        String[][] cnnRuns = {{"as published (balance, then split; pixels divided by 255 twice)", "cnn-published-test"},
-            {"corrected: pixels divided by 255 once", "cnn-rescaled-once-test"},
-            {"corrected: split first, then balance the training part; pixels divided once", "cnn-split-first-test"}};
-        String[][] mobRuns = {{"as published (balance, then split; inputs x/255)", "mobilenetv2-published-test"},
-            {"corrected: MobileNetV2's own input scaling ([-1, 1])", "mobilenetv2-tf-inputs-test"},
-            {"corrected: split first, then balance the training part; inputs in [-1, 1]", "mobilenetv2-split-first-test"}};
-        for (String[] run : cnnRuns) {
-            r.row("custom CNN", run[0], "accuracy", 100 * cnn.accuracy(), run[1]);
-            r.row("custom CNN", run[0], "macro_f1", 100 * cnn.macroF1(), run[1]);
+        var asPublished = org.leukolab.evaluation.Labels.Protocol.AS_PUBLISHED;
+        var corrected = org.leukolab.evaluation.Labels.Protocol.CORRECTED;
+        Object[][] cnnRuns = {{"as published (balance, then split; pixels divided by 255 twice)", "cnn-published-test", asPublished},
+            {"corrected: pixels divided by 255 once", "cnn-rescaled-once-test", corrected},
+            {"corrected: split first, then balance the training part; pixels divided once", "cnn-split-first-test", corrected}};
+        Object[][] mobRuns = {{"as published (balance, then split; inputs x/255)", "mobilenetv2-published-test", asPublished},
+            {"corrected: MobileNetV2's own input scaling ([-1, 1])", "mobilenetv2-tf-inputs-test", corrected},
+            {"corrected: split first, then balance the training part; inputs in [-1, 1]", "mobilenetv2-split-first-test", corrected}};
+        for (Object[] run : cnnRuns) {
+            var p = (org.leukolab.evaluation.Labels.Protocol) run[2];
+            r.row("custom CNN", (String) run[0], "accuracy", 100 * cnn.accuracy(), (String) run[1], p, "test");
+            r.row("custom CNN", (String) run[0], "macro_f1", 100 * cnn.macroF1(), (String) run[1], p, "test");
         }
-        for (String[] run : mobRuns) {
-            r.row("MobileNetV2 (frozen) + head", run[0], "accuracy", 100 * mob.accuracy(), run[1]);
-            r.row("MobileNetV2 (frozen) + head", run[0], "macro_f1", 100 * mob.macroF1(), run[1]);
+        for (Object[] run : mobRuns) {
+            var p = (org.leukolab.evaluation.Labels.Protocol) run[2];
+            r.row("MobileNetV2 (frozen) + head", (String) run[0], "accuracy", 100 * mob.accuracy(), (String) run[1], p, "test");
+            r.row("MobileNetV2 (frozen) + head", (String) run[0], "macro_f1", 100 * mob.macroF1(), (String) run[1], p, "test");
         }
         return r;
     }

@@ -117,12 +117,17 @@ public final class Report003 {
         return Backbones.imagenetOrRandom(Backbones.mobileNetV2(0.5, SIZE, false));
     }
 
-    /** How a classifier backbone's weights are described in results: "ImageNet" for the report's own, else the substitute's name. */
-    public static String weightsLabel(Backbone b) {
-        if (!b.pretrained()) {
-            return "random (no ImageNet file here)";
-        }
-        return b.architecture().equals("EfficientNetV2M") ? "ImageNet" : "ImageNet (substitute: " + b.architecture() + ")";
+    /**
+     * The weights facts of a classifier backbone ({@link Experiment#backboneFacts}): EfficientNetV2M is the report's own,
+     * any other pretrained backbone a substitute, and a backbone without its file a random start.
+     */
+    public static Map<String, Object> classifierWeights(Backbone b) {
+        return Experiment.backboneFacts(b, b.architecture().equals("EfficientNetV2M"));
+    }
+
+    /** The weights facts of the embedder ({@link #embedder}): ResNet50 is the report's own, MobileNetV2 a substitute. */
+    public static Map<String, Object> embedderWeights(Backbone b) {
+        return Experiment.backboneFacts(b, b.architecture().startsWith("ResNet50"));
     }
 
     /** The outlier detector ({@link Outliers}) on the embedder's pooled features of {@code images}. */
@@ -381,7 +386,7 @@ public final class Report003 {
         for (int i = 0; i < table.rowCount(); i++) {
             String experiment = table.stringColumn("experiment").get(i);
             String configuration = table.stringColumn("configuration").get(i);
-            r.row(experiment, configuration, table.doubleColumn("F1 (%)").get(i), switch (experiment) {
+            r.row(experiment, configuration, "macro_f1", table.doubleColumn("F1 (%)").get(i), switch (experiment) {
                 case "imbalance" -> configuration.startsWith("class") ? "class-weights-test" : "synthetic-data-test";
                 case "extractor" -> "extractor-" + configuration.toLowerCase(java.util.Locale.ROOT) + "-test";
                 case "ensemble" -> ensemble;
@@ -389,7 +394,7 @@ public final class Report003 {
                 case "fine-tuning" -> configuration.startsWith("60") ? "fine-tune-60-test" : "fine-tune-80-test";
                 case "head" -> configuration.equals("Dense 128") ? "fine-tune-80-test" : "head-256-128-fine-tune-80-test";
                 default -> throw new IllegalStateException("unknown experiment " + experiment);
-            });
+            }, org.leukolab.evaluation.Labels.Protocol.AS_PUBLISHED, "test");
         }
         return r;
     }

@@ -8,7 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.LinkedHashMap;
+import org.leukolab.evaluation.Labels;
 import org.leukolab.evaluation.Reproduction;
+import org.leukolab.evaluation.Verdict;
+import org.leukolab.plots.Charts;
 import org.leukolab.evaluation.ResultStore;
 import org.leukolab.system.AtomicFiles;
 import org.leukolab.system.Workspace;
@@ -77,27 +81,73 @@ public final class Reviewer {
         if (!Double.isNaN(row.published())) {
             o.addProperty("published", row.published());
         }
+        if (row.protocol() != null) {
+            o.addProperty("declared_protocol", row.protocol().words());
+        }
+        if (row.publishedOn() != null) {
+            o.addProperty("published_on", row.publishedOn());
+        }
         o.addProperty("result", row.result());
         if (kind == null) {
             o.addProperty("source", "not run");
+            Verdict v = Verdict.of(row.published(), Double.NaN, Double.NaN, Double.NaN, null, null, null, row.publishedOn(), 0);
+            o.addProperty("verdict", v.kind().words());
+            o.addProperty("verdict_reason", v.reason());
             return o;
         }
         ResultStore store = r.store();
         o.addProperty("source", kind == ResultStore.Kind.COMMITTED ? "committed full run" : "this run");
         o.addProperty("file", Workspace.root().relativize(store.dir().resolve(row.result() + ".json").toAbsolutePath()).toString());
-        o.addProperty("reproduced", r.reproduced(row));
-        store.interval(row.result(), row.metric()).ifPresent(ci -> {
-            o.addProperty("low", 100 * ci.low());
-            o.addProperty("high", 100 * ci.high());
-        });
+        double reproduced = r.reproduced(row);
+        if (!Double.isNaN(reproduced)) {
+            o.addProperty("reproduced", reproduced);
+        }
+        double[] ci = {Double.NaN, Double.NaN};
+        if (!row.isTrainingMetric()) {
+            store.interval(row.result(), row.metric()).ifPresent(i -> {
+                ci[0] = 100 * i.low();
+                ci[1] = 100 * i.high();
+                o.addProperty("low", ci[0]);
+                o.addProperty("high", ci[1]);
+            });
+        }
         Map<String, Object> d = store.details(row.result());
-        for (String key : List.of("data", "datasets", "weights", "backbones", "protocol", "profile", "commit", "machine", "date",
+        for (String key : List.of("datasets", "backbones", "protocol", "profile", "commit", "machine", "date",
                 "command", "notebook", "seconds_per_epoch", "epochs_run")) {
             Object v = d.get(key);
             if (v != null && !String.valueOf(v).isEmpty()) {
-                o.addProperty(key, String.valueOf(v));
+                o.addProperty(key.equals("protocol") ? "protocol_description" : key, String.valueOf(v));
             }
         }
+        Object weightsText = d.get("weights");
+        if (weightsText != null) {
+            o.addProperty("weights_description", String.valueOf(weightsText));
+        }
+        Labels labels = store.labels(row.result()).orElse(null);
+        if (labels != null) {
+            JsonObject l = new JsonObject();
+            labels.toMap().forEach((k, v) -> l.addProperty(k, String.valueOf(v)));
+            o.add("labels", l);
+        }
+        store.seed(row.result()).ifPresent(seed -> o.addProperty("seed", seed));
+        String measuredOn = r.measuredOn(row);
+        if (measuredOn != null) {
+            o.addProperty("measured_on", measuredOn);
+        }
+        long images = 0;
+        var json = store.json(row.result());
+        if (json.has("confusion")) {
+            for (var rowCounts : json.getAsJsonArray("confusion")) {
+                for (var c : rowCounts.getAsJsonArray()) {
+                    images += c.getAsLong();
+                }
+            }
+        }
+        o.addProperty("images", images);
+        Verdict v = Verdict.of(row.published(), reproduced, ci[0], ci[1], labels, String.valueOf(d.get("profile")), measuredOn,
+                row.publishedOn(), images);
+        o.addProperty("verdict", v.kind().words());
+        o.addProperty("verdict_reason", v.reason());
         if (!o.has("notebook") && o.has("command")) {
             Matcher m = NOTEBOOK.matcher(o.get("command").getAsString());
             if (m.find() && !m.find()) { // exactly one notebook named in the command: it made this result
@@ -109,6 +159,63 @@ public final class Reviewer {
         return o;
     }
 
+    /**
+     * Each report's headline verdicts: one entry per published number (rows declared as published, with a published
+     * value), the best comparable reproduction among the rows (quick-profile results never count): a reproduced or
+     * differing one before a not comparable one before none, then full data before a stand-in, the report's own
+     * backbone before a substitute, a committed run before this run's.
+     */
+    public static JsonArray summary(JsonArray rows) {
+        Map<String, JsonObject> best = new LinkedHashMap<>();
+        for (var e : rows) {
+            JsonObject r = e.getAsJsonObject();
+            if (!r.has("published") || !"as published".equals(str(r, "declared_protocol")) || "quick".equals(str(r, "profile"))) {
+                continue;
+            }
+            String key = str(r, "report") + "|" + str(r, "experiment") + "|" + str(r, "metric") + "|" + r.get("published").getAsDouble()
+                    + "|" + str(r, "published_on") + "|" + (str(r, "report").equals("report-003") ? str(r, "configuration") : "");
+            JsonObject old = best.get(key);
+            if (old == null || rank(r) < rank(old)) {
+                best.put(key, r);
+            }
+        }
+        JsonArray out = new JsonArray();
+        best.values().forEach(out::add);
+        return out;
+    }
+
+    private static int rank(JsonObject r) {
+        String v = str(r, "verdict");
+        int base = v.equals("reproduced") || v.equals("differs") ? 0 : v.equals("not comparable here") ? 100 : 200;
+        JsonObject l = r.has("labels") ? r.getAsJsonObject("labels") : new JsonObject();
+        base += "full".equals(str(l, "data")) ? 0 : 10;
+        base += Labels.Weights.IMAGENET.words().equals(str(l, "weights")) || Labels.Weights.NONE.words().equals(str(l, "weights")) ? 0 : 5;
+        base += "committed full run".equals(str(r, "source")) ? 0 : 1;
+        return base;
+    }
+
+    private static String str(JsonObject o, String k) {
+        return o.has(k) && !o.get(k).isJsonNull() ? o.get(k).getAsString() : "";
+    }
+
+    /** A chart per report of its summary (published against reproduced, coloured by verdict), as base64 PNG. */
+    public static JsonObject charts(JsonArray summary) {
+        Map<String, List<Charts.Comparand>> byReport = new LinkedHashMap<>();
+        for (var e : summary) {
+            JsonObject r = e.getAsJsonObject();
+            String label = str(r, "experiment") + (str(r, "report").equals("report-003") ? ": " + str(r, "configuration") : "")
+                    + (str(r, "metric").equals("accuracy") || str(r, "report").equals("report-003") ? "" : " (" + str(r, "metric") + ")");
+            byReport.computeIfAbsent(str(r, "report"), k -> new java.util.ArrayList<>()).add(new Charts.Comparand(label,
+                    r.get("published").getAsDouble(), r.has("reproduced") ? r.get("reproduced").getAsDouble() : Double.NaN,
+                    r.has("low") ? r.get("low").getAsDouble() : Double.NaN, r.has("high") ? r.get("high").getAsDouble() : Double.NaN,
+                    str(r, "verdict")));
+        }
+        JsonObject out = new JsonObject();
+        byReport.forEach((report, items) -> out.addProperty(report, java.util.Base64.getEncoder().encodeToString(
+                Charts.publishedVersusReproduced(report + ": published (diamond) and ours (95% interval)", items).pngBytes())));
+        return out;
+    }
+
     /** Writes the rows (this run's and the committed ones, or with {@code --committed-only} the committed ones) to a file. */
     public static void main(String[] args) {
         if (args.length < 1 || args[0].startsWith("-")) {
@@ -117,7 +224,16 @@ public final class Reviewer {
         }
         boolean committedOnly = List.of(args).contains("--committed-only");
         JsonObject doc = new JsonObject();
-        doc.add("rows", rows(committedOnly));
+        JsonArray rows = rows(committedOnly);
+        JsonArray summary = summary(rows);
+        doc.add("rows", rows);
+        doc.add("summary", summary);
+        JsonArray rules = new JsonArray();
+        Verdict.RULES.forEach(rules::add);
+        doc.add("rules", rules);
+        if (!List.of(args).contains("--no-charts")) {
+            doc.add("charts", charts(summary));
+        }
         Path out = Path.of(args[0]);
         AtomicFiles.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(doc) + "\n");
     }

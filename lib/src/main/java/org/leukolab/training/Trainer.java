@@ -87,6 +87,16 @@ public final class Trainer {
     private final double[] classWeights;
     private final BatchTransform transform;
 
+    /** The seed of the network's data order, dropout and augmentation draws (recorded with every result). */
+    public long seed() {
+        return seed;
+    }
+
+    /** Epochs at most. */
+    public int epochs() {
+        return epochs;
+    }
+
     private Trainer(Builder b) {
         this.name = b.name;
         this.epochs = b.epochs;
