@@ -40,25 +40,22 @@ def java_command() -> list[str]:
     return [java, "-Xmx1g", "-cp", f"{classes}{os.pathsep}{cp_file.read_text().strip()}"]
 
 
-def rows(committed_only: bool = False) -> list[dict]:
-    """The table's rows, computed by org.leukolab.reports.Reviewer."""
+def document(committed_only: bool = False, charts: bool = True) -> dict:
+    """Rows, per-report summary, verdict rules and charts, computed by org.leukolab.reports.Reviewer."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
-        cmd = java_command() + ["org.leukolab.reports.Reviewer", str(out)] + (["--committed-only"] if committed_only else [])
+        cmd = java_command() + ["-Djava.awt.headless=true", "org.leukolab.reports.Reviewer", str(out)] \
+            + (["--committed-only"] if committed_only else []) + ([] if charts else ["--no-charts"])
         env = dict(os.environ, LEUKOLAB_HOME=str(ROOT))
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
         if p.returncode != 0 or not out.is_file():
             raise RuntimeError(f"org.leukolab.reports.Reviewer failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
-        return json.loads(out.read_text())["rows"]
+        return json.loads(out.read_text())
 
 
-def protocol(row: dict) -> str:
-    conf = row.get("configuration", "")
-    if conf.startswith("corrected"):
-        return "corrected"
-    if conf.startswith("substitute"):
-        return "as published, substitute backbone"
-    return "as published"
+def rows(committed_only: bool = False) -> list[dict]:
+    """The table's rows, computed by org.leukolab.reports.Reviewer."""
+    return document(committed_only, charts=False)["rows"]
 
 
 def fmt(v, digits: int = 2) -> str:
@@ -71,17 +68,18 @@ def interval(row: dict) -> str:
     return f"[{fmt(row['low'], 1)}, {fmt(row['high'], 1)}]"
 
 
+def label(row: dict, key: str) -> str:
+    """A label recorded in the result file (never derived from a configuration's wording)."""
+    if row.get("source") == "not run":
+        return ""
+    return row.get("labels", {}).get(key, "unlabelled")
+
+
 def data_label(row: dict) -> str:
     if row.get("source") == "not run":
         return ""
-    data = row.get("data", "unlabelled")
-    label = f"{row['datasets']} ({data})" if "datasets" in row else data
-    return label + (", quick-profile subset" if row.get("profile") == "quick" else "")
-
-
-def weights_label(row: dict) -> str:
-    w = row.get("weights", "")
-    return f"{w} {row['backbones']}" if "backbones" in row else w
+    d = label(row, "data")
+    return f"{row['datasets']} ({d})" if "datasets" in row else d
 
 
 def short_machine(m: str) -> str:
@@ -93,43 +91,97 @@ REPORT_TITLES = {"report-000": "Report 000: small CNN vs frozen MobileNetV2, 5 c
                  "report-001": "Report 001: BloodMNIST + WBC merged, 8 classes (notebooks 30-33)",
                  "report-002": "Report 002: Random Forest, VGG16, custom CNN, 4 classes (notebooks 10-14)",
                  "report-003": "Report 003: 8 classes at 96x96, outliers, extractors, augmentation, fine-tuning (notebooks 40-45)"}
+VERDICTS = ["reproduced", "differs", "not comparable here", "not run", "corrected protocol", "no published number"]
 
+COLUMNS = ["report", "experiment", "configuration", "metric", "published (%)", "reproduced (%)", "95% interval", "verdict",
+           "why", "protocol", "data", "weights", "evaluated on", "seed", "source", "profile", "commit", "machine", "date",
+           "notebook"]
 
-COLUMNS = ["report", "experiment", "configuration", "metric", "published (%)", "reproduced (%)", "95% interval",
-           "protocol", "data", "weights", "source", "profile", "commit", "machine", "date", "notebook"]
+SUMMARY_COLUMNS = ["published number", "metric", "published (%)", "best comparable reproduction", "reproduced (%)",
+                   "95% interval", "verdict", "why", "data", "weights", "seed"]
 
 
 def cells(row: dict) -> list[str]:
     return [row["report"], row["experiment"], row["configuration"], row["metric"], fmt(row.get("published")),
-            fmt(row.get("reproduced")), interval(row) if row.get("source") != "not run" else "not run", protocol(row),
-            data_label(row), weights_label(row), row.get("source", ""), row.get("profile", ""), row.get("commit", ""),
-            short_machine(row.get("machine", "")),
-            row.get("date", "")[:16].replace("T", " "), row.get("notebook", "")]
+            fmt(row.get("reproduced")), interval(row) if row.get("source") != "not run" else "not run", row.get("verdict", ""),
+            row.get("verdict_reason", ""), label(row, "protocol"), data_label(row), label(row, "weights"),
+            label(row, "evaluated_on") if not row.get("metric", "").startswith("train_") else "training (last epoch)",
+            str(row.get("seed", "")), row.get("source", ""), row.get("profile", ""), row.get("commit", ""),
+            short_machine(row.get("machine", "")), row.get("date", "")[:16].replace("T", " "), row.get("notebook", "")]
 
 
-def html_table(rs: list[dict], build_dir: Path) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+def summary_cells(row: dict) -> list[str]:
+    name = row["experiment"] + (": " + row["configuration"] if row["report"] == "report-003" else "")
+    return [name, row["metric"], fmt(row.get("published")), row["configuration"] if row["report"] != "report-003" else row["result"],
+            fmt(row.get("reproduced")), interval(row), row.get("verdict", ""), row.get("verdict_reason", ""), data_label(row),
+            label(row, "weights"), str(row.get("seed", ""))]
+
+
+def titles(summary: list[dict]) -> dict:
+    """The four reports' titles, and any other report a summary names (by its id)."""
+    t = dict(REPORT_TITLES)
+    for r in summary:
+        t.setdefault(r["report"], r["report"])
+    return t
+
+
+def counts(summary: list[dict], report: str) -> str:
+    c = {}
+    for r in summary:
+        if r["report"] == report:
+            c[r["verdict"]] = c.get(r["verdict"], 0) + 1
+    return " · ".join(f"{n} {v}" for v, n in sorted(c.items(), key=lambda kv: VERDICTS.index(kv[0])))
+
+
+def verdict_class(v: str) -> str:
+    return "v-" + v.replace(" ", "-")
+
+
+def html_summary(doc: dict) -> str:
+    """The first screen: a card per report with its verdict counts and chart, then the rules and the summary table."""
+    summary = doc["summary"]
+    cards = []
+    for report, title in REPORT_TITLES.items():
+        chart = doc.get("charts", {}).get(report)
+        img = (f"<img class='chart' alt='{html.escape(report)}: published and reproduced' src='data:image/png;base64,{chart}'>"
+               if chart else "<p>no chart</p>")
+        cards.append(f"<div class='card' data-report='{report}'><h3>{html.escape(title)}</h3>"
+                     f"<p class='counts'>{html.escape(counts(summary, report))}</p>{img}</div>")
+    rules = "".join(f"<li>{html.escape(r)}</li>" for r in doc.get("rules", []))
     body = []
-    last = None
+    for r in summary:
+        c = [html.escape(x) for x in summary_cells(r)]
+        if r.get("file"):
+            c[4] = f"<a href='../{html.escape(r['file'])}'>{c[4]}</a>"
+        body.append(f"<tr class='{verdict_class(r['verdict'])}' data-report='{html.escape(r['report'])}' "
+                    f"data-result='{html.escape(r['result'])}' data-metric='{html.escape(r['metric'])}' "
+                    f"data-verdict='{html.escape(r['verdict'])}' data-source='{html.escape(r.get('source', ''))}'>"
+                    f"<td>{html.escape(r['report'])}</td>" + "".join(f"<td>{x}</td>" for x in c) + "</tr>")
+    head = "<th>report</th>" + "".join(f"<th>{html.escape(c)}</th>" for c in SUMMARY_COLUMNS)
+    return (f"<div id='cards'>{''.join(cards)}</div>"
+            f"<h2>Verdicts, one per published number</h2><details><summary>How a verdict is decided</summary><ul>{rules}</ul></details>"
+            f"<table id='summary'><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>")
+
+
+def html_table(rs: list[dict], build_dir: Path, table_id: str = "reviewer") -> str:
+    head = "".join(f"<th data-col='{i}'>{html.escape(c)}</th>" for i, c in enumerate(COLUMNS))
+    body = []
     for r in rs:
-        if r["report"] != last:
-            last = r["report"]
-            body.append(f"<tr class='group'><th colspan='{len(COLUMNS)}'>{html.escape(REPORT_TITLES.get(last, last))}</th></tr>")
         c = [html.escape(x) for x in cells(r)]
         nb = r.get("notebook")
         if nb and (build_dir / "html" / f"{nb}.html").is_file():
             c[-1] = f"<a href='html/{html.escape(nb)}.html'>{html.escape(nb)}</a>"
         if r.get("file"):
             c[5] = f"<a href='../{html.escape(r['file'])}' title='{html.escape(r['file'])}'>{c[5]}</a>"
-        klass = {"not run": "missing", "this run": "run", "committed full run": "committed"}.get(r.get("source"), "")
-        body.append(f"<tr class='{klass}' data-report='{html.escape(r['report'])}' data-result='{html.escape(r['result'])}' "
-                    f"data-metric='{html.escape(r['metric'])}' data-source='{html.escape(r.get('source', ''))}'>"
+        body.append(f"<tr class='{verdict_class(r.get('verdict', ''))}' data-report='{html.escape(r['report'])}' "
+                    f"data-result='{html.escape(r['result'])}' data-metric='{html.escape(r['metric'])}' "
+                    f"data-source='{html.escape(r.get('source', ''))}' data-verdict='{html.escape(r.get('verdict', ''))}'>"
                     + "".join(f"<td>{x}</td>" for x in c) + "</tr>")
-    return f"<table id='reviewer'><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
+    return f"<table id='{table_id}'><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
 
 
 def markdown_table(rs: list[dict]) -> str:
-    keep = [c for c in COLUMNS if c not in ("machine",)]
+    keep = [c for c in COLUMNS if c not in ("machine", "why")]
     idx = [COLUMNS.index(c) for c in keep]
     lines = ["| " + " | ".join(keep) + " |", "|" + "---|" * len(keep)]
     for r in rs:
@@ -140,6 +192,18 @@ def markdown_table(rs: list[dict]) -> str:
         lines.append("")
         lines.append("Machines: " + "; ".join(machines) + ".")
     return "\n".join(lines)
+
+
+def markdown_summary(doc: dict) -> str:
+    out = ["### Verdicts, one per published number", "",
+           "How a verdict is decided (`org.leukolab.evaluation.Verdict`): " + "; ".join(doc.get("rules", [])) + ".", ""]
+    for report, title in titles(doc["summary"]).items():
+        rs = [r for r in doc["summary"] if r["report"] == report]
+        out += [f"**{title}**: {counts(doc['summary'], report)}", "",
+                "| " + " | ".join(SUMMARY_COLUMNS) + " |", "|" + "---|" * len(SUMMARY_COLUMNS)]
+        out += ["| " + " | ".join(x.replace("|", "/") for x in summary_cells(r)) + " |" for r in rs]
+        out.append("")
+    return "\n".join(out)
 
 
 def atomic_copy(src: Path, dest: Path) -> None:
@@ -195,7 +259,8 @@ def record(reports: list[str], replace: bool) -> int:
 def write_readme() -> None:
     readme = ROOT / "results/README.md"
     text = readme.read_text() if readme.is_file() else "# Measured results\n"
-    table = markdown_table(rows(committed_only=True))
+    doc = document(committed_only=True, charts=False)
+    table = markdown_summary(doc) + "\n### Every row\n\n" + markdown_table(doc["rows"])
     block = f"{README_START}\n{table}\n{README_END}"
     if README_START in text and README_END in text:
         before = text.split(README_START)[0]

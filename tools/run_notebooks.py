@@ -145,22 +145,62 @@ def merged(results: list[dict], out_dir: Path) -> list[dict]:
 
 
 def reviewer_section(out_dir: Path) -> str:
-    """The reviewer's table (tools/reviewer.py); an explicit error line if it cannot be made."""
+    """The reviewer's part of the page (tools/reviewer.py): verdict cards and charts first, the summary, then every row
+    (filterable, sortable), the quick-profile results folded away; an explicit error line if it cannot be made."""
     sys.path.insert(0, str(ROOT / "tools"))
     try:
         import reviewer
-        rs = reviewer.rows()
-        table = reviewer.html_table(rs, out_dir)
-        missing = sum(1 for r in rs if r.get("source") == "not run")
-        return (f"<h2>Published numbers and their reproductions</h2>"
-                f"<p>One row per published number and source: <b>this run</b> (<code>build/results/</code>) or a "
-                f"<b>committed full run</b> (<code>results/</code>). Numbers in percent; intervals are 95% percentile "
-                f"bootstrap intervals over the test images. Data says whether a number was computed on the full data, a "
-                f"<b>sample</b> or a <b>stand-in</b>; weights say whether a backbone was pretrained, a substitute or random. "
-                f"{missing} published numbers have no reproduction yet (\"not run\").</p>{table}")
+        doc = reviewer.document()
+        quick = [r for r in doc["rows"] if r.get("profile") == "quick"]
+        rest = [r for r in doc["rows"] if r.get("profile") != "quick"]
+        options = lambda values: "".join(f"<option>{html.escape(v)}</option>" for v in values)
+        return (reviewer.html_summary(doc)
+                + "<h2>Every published number and every reproduction</h2>"
+                  "<p>Committed full runs (<code>results/</code>) and this run's full-profile results. Labels (protocol, data, "
+                  "weights, evaluated on, seed) are the ones recorded in each result file when it was computed. Click a column "
+                  "heading to sort.</p><p class='filters'>report <select id='f-report'><option value=''>all</option>"
+                + options(reviewer.REPORT_TITLES) + "</select> verdict <select id='f-verdict'><option value=''>all</option>"
+                + options(reviewer.VERDICTS) + "</select> <span id='shown'></span></p>"
+                + "<div class='wide'>" + reviewer.html_table(rest, out_dir) + "</div>"
+                + f"<details id='quick'><summary>This run, quick profile ({len(quick)} rows: CI's subsets, never a "
+                  f"reproduction)</summary><div class='wide'>" + reviewer.html_table(quick, out_dir, "quick-rows") + "</div></details>")
     except Exception as e:  # the notebook lines below must still be written
         print(f"warning: the reviewer table could not be made: {e}", file=sys.stderr)
         return f"<h2>Published numbers and their reproductions</h2><p class='error'>Not available: {html.escape(str(e))}</p>"
+
+
+PAGE_SCRIPT = """
+function applyFilters() {
+  const rep = document.getElementById('f-report').value, ver = document.getElementById('f-verdict').value;
+  let shown = 0;
+  document.querySelectorAll('#reviewer tbody tr').forEach(tr => {
+    const ok = (!rep || tr.dataset.report === rep) && (!ver || tr.dataset.verdict === ver);
+    tr.hidden = !ok; if (ok) shown++;
+  });
+  document.getElementById('shown').textContent = shown + ' rows shown';
+  document.body.dataset.filter = rep + '|' + ver;
+}
+function sortBy(th) {
+  const table = th.closest('table'), body = table.tBodies[0], col = +th.dataset.col;
+  const dir = th.dataset.dir === 'asc' ? -1 : 1; th.dataset.dir = dir === 1 ? 'asc' : 'desc';
+  const key = tr => { const t = tr.cells[col].textContent.trim(), n = parseFloat(t.replace(/^\\[/, ''));
+                      return isNaN(n) ? t.toLowerCase() : n; };
+  [...body.rows].sort((a, b) => { const x = key(a), y = key(b);
+      return (typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : (typeof x === 'number' ? -1 : 1)) * dir; })
+    .forEach(tr => body.appendChild(tr));
+}
+window.addEventListener('load', () => {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (p.get('report')) document.getElementById('f-report').value = p.get('report');
+  if (p.get('verdict')) document.getElementById('f-verdict').value = p.get('verdict');
+  ['f-report', 'f-verdict'].forEach(id => document.getElementById(id).addEventListener('change', applyFilters));
+  document.querySelectorAll('#reviewer th').forEach(th => th.addEventListener('click', () => sortBy(th)));
+  applyFilters();
+  const cards = [...document.querySelectorAll('#cards .card')];
+  document.body.dataset.cardsOnFirstScreen = String(cards.length > 0 && cards.every(c =>
+      c.getBoundingClientRect().bottom <= window.innerHeight && c.getBoundingClientRect().right <= window.innerWidth));
+});
+"""
 
 
 def write_report(results: list[dict], out_dir: Path, profile: str) -> None:
@@ -179,14 +219,18 @@ def write_report(results: list[dict], out_dir: Path, profile: str) -> None:
         f"<td><pre style='white-space:pre-wrap;margin:0'>{html.escape(r['message'][:3000])}</pre></td></tr>"
         for r in lines)
     page = f"""<!doctype html><html><head><meta charset='utf-8'><title>leukolab: published and reproduced</title>
-<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:90%}}
-td,th{{border-bottom:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}}
-tr.missing td{{color:#888}} tr.committed td:nth-child(11){{font-weight:bold}} .passed{{color:green}} .failed,.error{{color:red}}
-#reviewer td:nth-child(3){{min-width:16em}} #reviewer td:nth-child(10){{max-width:18em}} #reviewer td:nth-child(14){{white-space:nowrap}}
-tr.group th{{background:#eef;padding-top:1em;font-size:110%}}</style>
+<style>body{{font-family:sans-serif;margin:0.6em 1em}} h1{{font-size:130%;margin:0.2em 0}} .meta{{margin:0 0 0.4em;font-size:85%;color:#555}}
+table{{border-collapse:collapse;font-size:85%}} td,th{{border-bottom:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}}
+th[data-col]{{cursor:pointer}} .wide{{overflow-x:auto}} .passed{{color:green}} .failed,.error{{color:red}}
+#cards{{display:grid;grid-template-columns:1fr 1fr;gap:6px 12px}} .card{{border:1px solid #ddd;padding:2px 8px}}
+.card h3{{font-size:95%;margin:0.2em 0}} .counts{{margin:0;font-size:90%}} img.chart{{width:100%;max-height:400px;object-fit:contain;object-position:left}}
+tr.v-reproduced td:nth-child(8), #summary tr.v-reproduced td:nth-child(8){{color:#1b7f3b;font-weight:bold}}
+tr.v-differs td:nth-child(8), #summary tr.v-differs td:nth-child(8){{color:#c62828;font-weight:bold}}
+tr.v-not-comparable-here td, tr.v-not-run td{{color:#777}}</style>
+<script>{PAGE_SCRIPT}</script>
 </head><body><h1>leukolab: published and reproduced</h1>
-<p>Page written after the profile <b>{html.escape(profile)}</b> run &middot; commit {html.escape(meta['commit'])} &middot;
-{html.escape(meta['machine'])} &middot; {html.escape(meta['date'])}</p>
+<p class='meta'>Page written after the profile <b>{html.escape(profile)}</b> run &middot; commit {html.escape(meta['commit'])} &middot;
+{html.escape(meta['machine'])} &middot; {html.escape(meta['date'])} &middot; green: reproduced, red: differs, grey: not comparable here</p>
 {reviewer_section(out_dir)}
 <h2>Executed notebooks</h2>
 <table id='notebooks'><tr><th>notebook</th><th>status</th><th>time</th><th>profile</th><th>date (UTC)</th><th>message</th></tr>

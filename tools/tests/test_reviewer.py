@@ -18,10 +18,14 @@ def result(profile, f1):
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     monkeypatch.setattr(reviewer, "ROOT", tmp_path)
-    monkeypatch.setattr(reviewer, "rows", lambda committed_only=False: [
-        {"report": "report-x", "experiment": "e", "configuration": "as published", "metric": "macro_f1",
-         "published": 90.0, "result": "full-test", "source": "committed full run", "reproduced": 50.0,
-         "low": 40.0, "high": 60.0, "profile": "full", "data": "stand-in", "datasets": "d", "machine": "m"}])
+    row = {"report": "report-x", "experiment": "e", "configuration": "as published", "metric": "macro_f1",
+           "published": 90.0, "result": "full-test", "source": "committed full run", "reproduced": 50.0,
+           "low": 40.0, "high": 60.0, "profile": "full", "datasets": "d", "machine": "m", "seed": 7,
+           "labels": {"protocol": "as published", "weights": "none (trained from scratch)", "data": "stand-in",
+                      "evaluated_on": "test"},
+           "verdict": "differs", "verdict_reason": "-40.00 points; 95% interval [40.0, 60.0]; on a stand-in dataset"}
+    monkeypatch.setattr(reviewer, "document", lambda committed_only=False, charts=True: {
+        "rows": [row], "summary": [row], "rules": ["reproduced: inside the interval"]})
     b = tmp_path / "build/results/report-x"
     b.mkdir(parents=True)
     (b / "full-test.json").write_text(json.dumps(result("full", 0.5)))
@@ -39,7 +43,8 @@ def test_record_promotes_full_runs_only(workspace, capsys):
     assert "quick-profile results left" in capsys.readouterr().out
     readme = (workspace / "results/README.md").read_text()
     assert readme.startswith("# Measured results\n\nIntro.") and reviewer.README_START in readme
-    assert "| report-x | e | as published | macro_f1 | 90.00 | 50.00 | [40.0, 60.0] |" in readme
+    assert "| report-x | e | as published | macro_f1 | 90.00 | 50.00 | [40.0, 60.0] | differs | as published | d (stand-in) |" in readme
+    assert "| e | macro_f1 | 90.00 | as published | 50.00 | [40.0, 60.0] | differs | -40.00 points" in readme, "the summary"
     # a second record rewrites the table in place, once
     assert reviewer.record([], replace=False) == 0
     assert (workspace / "results/README.md").read_text().count(reviewer.README_START) == 1

@@ -216,6 +216,41 @@ public final class Reviewer {
         return out;
     }
 
+    /**
+     * One report's verdicts from its committed full runs ({@code results/}), as the reviewer's page shows them: each
+     * published number, the best comparable reproduction, the verdict and why. For a notebook's closing summary.
+     */
+    public static tech.tablesaw.api.Table verdicts(String report) {
+        JsonArray summary = summary(rows(true));
+        var number = tech.tablesaw.api.StringColumn.create("published number");
+        var metric = tech.tablesaw.api.StringColumn.create("metric");
+        var pub = tech.tablesaw.api.DoubleColumn.create("published (%)");
+        var ours = tech.tablesaw.api.DoubleColumn.create("ours (%)");
+        var ci = tech.tablesaw.api.StringColumn.create("95% interval");
+        var verdict = tech.tablesaw.api.StringColumn.create("verdict");
+        var why = tech.tablesaw.api.StringColumn.create("why");
+        for (var e : summary) {
+            JsonObject r = e.getAsJsonObject();
+            if (!str(r, "report").equals(report)) {
+                continue;
+            }
+            number.append(str(r, "experiment") + ": " + str(r, "configuration"));
+            metric.append(str(r, "metric"));
+            pub.append(r.get("published").getAsDouble());
+            if (r.has("reproduced")) {
+                ours.append(r.get("reproduced").getAsDouble());
+            } else {
+                ours.appendMissing();
+            }
+            ci.append(r.has("low") ? String.format(java.util.Locale.ROOT, "[%.1f, %.1f]", r.get("low").getAsDouble(),
+                    r.get("high").getAsDouble()) : "");
+            verdict.append(str(r, "verdict"));
+            why.append(str(r, "verdict_reason"));
+        }
+        return org.leukolab.notebook.Tables.rounded(tech.tablesaw.api.Table.create(report + ": verdicts of the committed full runs",
+                number, metric, pub, ours, ci, verdict, why), 2);
+    }
+
     /** Writes the rows (this run's and the committed ones, or with {@code --committed-only} the committed ones) to a file. */
     public static void main(String[] args) {
         if (args.length < 1 || args[0].startsWith("-")) {

@@ -47,7 +47,10 @@ public abstract class Network {
     /** One optimisation step on a batch. */
     public abstract void fit(DataSet batch);
 
-    /** Loss of the last {@link #fit} batch (DL4J's score, regularisation included, as Keras reports it). */
+    /**
+     * Loss of the last {@link #fit} batch as DL4J scores it: the data loss plus every regularisation term, weight decay
+     * included ({@link Trainer} subtracts the weight-decay part to log the loss Keras reports).
+     */
     public double lastScore() {
         return model().score();
     }
@@ -109,10 +112,44 @@ public abstract class Network {
         return Hashing.sha256().add(p.dataType().toString()).add(c.data().asNio()).hex();
     }
 
-    /** The regularisation terms (L1, L2) DL4J adds to the loss; 0 without them. */
+    /**
+     * The regularisation terms Keras adds to its loss: L1 and L2 kernel regularisers ({@code 0} without them). A
+     * decoupled weight decay ({@code WeightDecay}, our AdamW) is not among them: Keras' AdamW decays the weights in the
+     * optimiser and adds nothing to the loss it reports, while DL4J's {@code score()} adds {@code 0.5 x coeff x sum(w^2)}
+     * of it ({@link #weightDecayScore()}).
+     */
     public double regularizationScore() {
-        return model() instanceof MultiLayerNetwork m ? m.calcRegularizationScore(true)
-                : ((ComputationGraph) model()).calcRegularizationScore(true);
+        return regularization(false);
+    }
+
+    /** What DL4J adds to its score for decoupled weight decay ({@code WeightDecay}); 0 without it. */
+    public double weightDecayScore() {
+        return regularization(true);
+    }
+
+    private double regularization(boolean weightDecay) {
+        org.deeplearning4j.nn.api.Layer[] layers = model() instanceof MultiLayerNetwork m ? m.getLayers()
+                : ((ComputationGraph) model()).getLayers();
+        double sum = 0;
+        for (org.deeplearning4j.nn.api.Layer layer : layers) {
+            if (layer.conf() == null || layer.conf().getLayer() == null || layer instanceof org.deeplearning4j.nn.layers.FrozenLayer
+                    || layer instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop) {
+                continue; // frozen layers are not regularised (DL4J skips them too)
+            }
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            for (Map.Entry<String, INDArray> e : layer.paramTable(true).entrySet()) {
+                List<org.nd4j.linalg.learning.regularization.Regularization> regs = conf.getRegularizationByParam(e.getKey());
+                if (regs == null) {
+                    continue;
+                }
+                for (org.nd4j.linalg.learning.regularization.Regularization r : regs) {
+                    if ((r instanceof org.nd4j.linalg.learning.regularization.WeightDecay) == weightDecay) {
+                        sum += r.score(e.getValue(), layer.getIterationCount(), layer.getEpochCount());
+                    }
+                }
+            }
+        }
+        return sum;
     }
 
     /**

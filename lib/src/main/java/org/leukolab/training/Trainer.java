@@ -54,8 +54,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * epoch): {@code loss}, {@code accuracy}, {@code f1} (macro), {@code weighted_f1} and {@code auc} (macro,
  * one-vs-rest), the validation ones prefixed {@code val_} ({@link Metric}). The training loss is the loss the
  * optimiser minimised (class-weighted when class weights are set); {@code val_loss} is the plain
- * cross-entropy plus the network's regularisation terms, as Keras' {@code val_loss} (class weights apply
- * to training only).
+ * cross-entropy plus the network's L1/L2 regularisation terms, as Keras' {@code val_loss} (class weights apply
+ * to training only). Neither includes a decoupled weight decay (AdamW): Keras adds nothing for it to its loss, so
+ * the trainer takes out the {@code 0.5 x coeff x sum(w^2)} DL4J's score adds and logs it apart as
+ * {@code weight_decay_penalty}.
  *
  * <p><b>Checkpoints and resume.</b> With a checkpoint folder, after every epoch the model (with optimiser
  * state) and every callback's state go to {@code epoch-NNNN/}, and {@code state.json}, which names that folder,
@@ -319,6 +321,7 @@ public final class Trainer {
                 }
                 java.util.Collections.shuffle(order, new Random(seed + epoch));
                 double lossSum = 0;
+                double decaySum = 0;
                 long correct = 0;
                 double[][] trainProbabilities = new double[n][];
                 int[] trainLabels = new int[n];
@@ -333,8 +336,10 @@ public final class Trainer {
                             next = prefetch.submit(batchTask(train, order, epoch, b + 1));
                         }
                         int size = batch.numExamples();
+                        double decay = net.weightDecayScore(); // DL4J's score adds it; Keras' AdamW loss does not
                         net.fit(batch);
-                        lossSum += net.lastScore() * size;
+                        lossSum += (net.lastScore() - decay) * size;
+                        decaySum += decay * size;
                         INDArray out = net.lastTrainingOutput();
                         if (out == null) {
                             out = net.output(batch.getFeatures());
@@ -361,6 +366,9 @@ public final class Trainer {
                 Map<String, Double> tr = Scores.of(trainProbabilities, trainLabels, classNames).named("");
                 tr.put(Metric.LOSS.key(), lossSum / n);
                 m.putAll(tr);
+                if (decaySum != 0) {
+                    m.put("weight_decay_penalty", decaySum / n); // shown apart: not part of the loss, as in Keras
+                }
                 if (validation != null) {
                     m.putAll(scores(net, validation, batchSize * 2, false).named(Metric.VALIDATION_PREFIX));
                     m.put(Metric.LOSS.validationKey(), m.get(Metric.LOSS.validationKey()) + net.regularizationScore());

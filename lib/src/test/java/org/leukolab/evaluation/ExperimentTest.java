@@ -65,15 +65,26 @@ class ExperimentTest {
 
     @Test
     void aRunTrainsPredictsAndRecordsValidationAndTest() throws Exception {
-        Experiment exp = Experiment.of("report-x").storeIn(dir).with("weights", "none");
+        Experiment exp = Experiment.of("report-x").storeIn(dir).weights(Labels.Weights.NONE, "none");
+        // a run that does not say what protocol it follows is refused before it trains
+        IllegalArgumentException unlabelled = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> exp.run("mlp", Network.of(net()), t -> t.epochs(6).batchSize(16).seed(1).progress(false),
+                        blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Map.of("protocol", "as published")));
+        assertTrue(unlabelled.getMessage().contains("Labels.Protocol.AS_PUBLISHED.describe"), unlabelled.getMessage());
+        assertTrue(!Files.exists(exp.checkpointDir("mlp")), "nothing was trained");
         Experiment.Run run = exp.run("mlp", Network.of(net()),
                 t -> t.epochs(6).batchSize(16).seed(1).progress(false).callbacks(EarlyStopping.on("val_f1", 3, true)),
-                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Map.of("protocol", "as published"));
+                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Labels.Protocol.AS_PUBLISHED.describe("as published"));
         assertTrue(run.validation().accuracy() > 0.7, run.toString());
         assertEquals(60, run.testPredictions().size());
         JsonObject saved = new Gson().fromJson(Files.readString(dir.resolve("results/report-x/mlp-test.json")), JsonObject.class);
         assertEquals("as published", saved.getAsJsonObject("extras").get("protocol").getAsString());
         assertEquals("none", saved.getAsJsonObject("extras").get("weights").getAsString());
+        assertEquals(new Labels("as published", "none (trained from scratch)", "full", "test"), exp.results().labels("mlp-test").orElseThrow());
+        assertEquals("validation", exp.results().labels("mlp-val").orElseThrow().evaluatedOn());
+        assertEquals(1L, exp.results().seed("mlp-test").getAsLong(), "the trainer's seed is recorded");
+        assertEquals(run.training().last("accuracy"),
+                Double.parseDouble(exp.results().extra("mlp-test", "train_accuracy_at_last_epoch").orElseThrow()), 1e-12);
         assertEquals(run.testPredictions().scores().auc(), saved.getAsJsonObject("metrics").get("auc").getAsDouble(), 1e-12);
         JsonObject preds = new Gson().fromJson(Files.readString(dir.resolve("results/report-x/mlp-test.predictions.json")), JsonObject.class);
         assertEquals(60, preds.getAsJsonArray("probabilities").size());
@@ -81,7 +92,7 @@ class ExperimentTest {
         // the same run again is restored from its checkpoint, with the same numbers
         Experiment.Run again = exp.run("mlp", Network.of(net()),
                 t -> t.epochs(6).batchSize(16).seed(1).progress(false).callbacks(EarlyStopping.on("val_f1", 3, true)),
-                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Map.of("protocol", "as published"));
+                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Labels.Protocol.AS_PUBLISHED.describe("as published"));
         assertTrue(again.training().resumed());
         assertEquals(run.test().accuracy(), again.test().accuracy());
 
