@@ -93,17 +93,28 @@ REPORT_TITLES = {"report-000": "Report 000: small CNN vs frozen MobileNetV2, 5 c
                  "report-003": "Report 003: 8 classes at 96x96, outliers, extractors, augmentation, fine-tuning (notebooks 40-45)"}
 VERDICTS = ["reproduced", "differs", "not comparable here", "not run", "corrected protocol", "no published number"]
 
-COLUMNS = ["report", "experiment", "configuration", "metric", "published (%)", "reproduced (%)", "95% interval", "verdict",
+COLUMNS = ["report", "experiment", "configuration", "metric", "published (%)", "reproduced (%)", "95% interval",
+           "over seeds (%)", "verdict",
            "why", "protocol", "data", "weights", "evaluated on", "seed", "source", "profile", "commit", "machine", "date",
            "notebook"]
 
 SUMMARY_COLUMNS = ["published number", "metric", "published (%)", "best comparable reproduction", "reproduced (%)",
-                   "95% interval", "verdict", "why", "data", "weights", "seed"]
+                   "95% interval", "over seeds (%)", "verdict", "why", "data", "weights", "seed"]
+
+
+def spread(row: dict) -> str:
+    """Mean ± sd over the seeds where the run was repeated ("single run" otherwise)."""
+    s = row.get("spread")
+    if not s:
+        return "" if row.get("source") == "not run" else "single run"
+    sd = f" ± {s['sd']:.2f}" if "sd" in s else ""
+    return f"{s['mean']:.2f}{sd} (n = {s['n']}; {s['min']:.1f} to {s['max']:.1f})"
 
 
 def cells(row: dict) -> list[str]:
     return [row["report"], row["experiment"], row["configuration"], row["metric"], fmt(row.get("published")),
-            fmt(row.get("reproduced")), interval(row) if row.get("source") != "not run" else "not run", row.get("verdict", ""),
+            fmt(row.get("reproduced")), interval(row) if row.get("source") != "not run" else "not run", spread(row),
+            row.get("verdict", ""),
             row.get("verdict_reason", ""), label(row, "protocol"), data_label(row), label(row, "weights"),
             label(row, "evaluated_on") if not row.get("metric", "").startswith("train_") else "training (last epoch)",
             str(row.get("seed", "")), row.get("source", ""), row.get("profile", ""), row.get("commit", ""),
@@ -113,7 +124,7 @@ def cells(row: dict) -> list[str]:
 def summary_cells(row: dict) -> list[str]:
     name = row["experiment"] + (": " + row["configuration"] if row["report"] == "report-003" else "")
     return [name, row["metric"], fmt(row.get("published")), row["configuration"] if row["report"] != "report-003" else row["result"],
-            fmt(row.get("reproduced")), interval(row), row.get("verdict", ""), row.get("verdict_reason", ""), data_label(row),
+            fmt(row.get("reproduced")), interval(row), spread(row), row.get("verdict", ""), row.get("verdict_reason", ""), data_label(row),
             label(row, "weights"), str(row.get("seed", ""))]
 
 

@@ -224,8 +224,8 @@ table{{border-collapse:collapse;font-size:85%}} td,th{{border-bottom:1px solid #
 th[data-col]{{cursor:pointer}} .wide{{overflow-x:auto}} .passed{{color:green}} .failed,.error{{color:red}}
 #cards{{display:grid;grid-template-columns:1fr 1fr;gap:6px 12px}} .card{{border:1px solid #ddd;padding:2px 8px}}
 .card h3{{font-size:95%;margin:0.2em 0}} .counts{{margin:0;font-size:90%}} img.chart{{width:100%;max-height:400px;object-fit:contain;object-position:left}}
-tr.v-reproduced td:nth-child(8), #summary tr.v-reproduced td:nth-child(8){{color:#1b7f3b;font-weight:bold}}
-tr.v-differs td:nth-child(8), #summary tr.v-differs td:nth-child(8){{color:#c62828;font-weight:bold}}
+tr.v-reproduced td:nth-child(9), #summary tr.v-reproduced td:nth-child(9){{color:#1b7f3b;font-weight:bold}}
+tr.v-differs td:nth-child(9), #summary tr.v-differs td:nth-child(9){{color:#c62828;font-weight:bold}}
 tr.v-not-comparable-here td, tr.v-not-run td{{color:#777}}</style>
 <script>{PAGE_SCRIPT}</script>
 </head><body><h1>leukolab: published and reproduced</h1>

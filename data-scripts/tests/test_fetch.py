@@ -426,3 +426,46 @@ def test_an_archive_with_missing_images_is_installed_with_a_note_but_not_trusted
     err = capsys.readouterr().err
     assert "the official count is 4" in err and "NOT recorded" in err
     assert not (data / "checksums.json").exists() or "cells.zip" not in json.loads((data / "checksums.json").read_text())
+
+
+# ------------------------------------------------------------------ the White Blood Cells (Raabin) archive's real layout
+
+def wbc_zip(folders=("Train", "Test-A", "Test-B")) -> bytes:
+    """Laid out like Kaggle's masoudnickparvar/white-blood-cells-dataset archive: Train, Test-A and Test-B at the top,
+    class folders in each (Test-B holds fewer classes)."""
+    m = {}
+    for split in folders:
+        classes = ("Lymphocyte", "Neutrophil") if split == "Test-B" else ("Basophil", "Lymphocyte", "Neutrophil")
+        for label in classes:
+            for i in range(2):
+                m[f"{split}/{label}/{split}_{label}_{i}.jpg"] = JPEG
+    return zip_bytes(m)
+
+
+def wbc_registry(tmp_path, url):
+    """The real registry's raabin-wbc entry (install rules, splits, layout), with this fixture's image counts."""
+    spec = json.loads(json.dumps(fetch.load_registry()["datasets"]["raabin-wbc"]))
+    spec["source"] = dict(spec["source"], kind="http", url=url, checksum=None)
+    spec["expected_images"] = {"Train": 6, "Test-A": 6, "Test-B": 4}
+    p = tmp_path / "registry.json"
+    p.write_text(json.dumps({"datasets": {"raabin-wbc": spec}, "default_set": ["raabin-wbc"]}))
+    return p
+
+
+def test_the_wbc_archive_installs_all_three_folders(tmp_path, server):
+    reg = wbc_registry(tmp_path, server.put("/wbc.zip", wbc_zip()))
+    data = tmp_path / "data"
+    assert run(reg, data, "raabin-wbc") == 0
+    root = data / "raabin-wbc"
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["Test-A", "Test-B", "Train"]
+    marker = json.loads((root / fetch.MARKER).read_text())
+    assert marker["image_counts"] == {"Train": 6, "Test-A": 6, "Test-B": 4}
+
+
+def test_a_wbc_archive_without_test_b_is_refused_with_the_folders_named(tmp_path, server, capsys):
+    reg = wbc_registry(tmp_path, server.put("/wbc.zip", wbc_zip(("Train", "Test-A"))))
+    data = tmp_path / "data"
+    assert run(reg, data, "raabin-wbc") != 0
+    err = capsys.readouterr().err
+    assert "Train, Test-A, Test-B" in err, err
+    assert not (data / "raabin-wbc").exists()

@@ -43,8 +43,8 @@ def test_record_promotes_full_runs_only(workspace, capsys):
     assert "quick-profile results left" in capsys.readouterr().out
     readme = (workspace / "results/README.md").read_text()
     assert readme.startswith("# Measured results\n\nIntro.") and reviewer.README_START in readme
-    assert "| report-x | e | as published | macro_f1 | 90.00 | 50.00 | [40.0, 60.0] | differs | as published | d (stand-in) |" in readme
-    assert "| e | macro_f1 | 90.00 | as published | 50.00 | [40.0, 60.0] | differs | -40.00 points" in readme, "the summary"
+    assert "| report-x | e | as published | macro_f1 | 90.00 | 50.00 | [40.0, 60.0] | single run | differs | as published | d (stand-in) |" in readme
+    assert "| e | macro_f1 | 90.00 | as published | 50.00 | [40.0, 60.0] | single run | differs | -40.00 points" in readme, "the summary"
     # a second record rewrites the table in place, once
     assert reviewer.record([], replace=False) == 0
     assert (workspace / "results/README.md").read_text().count(reviewer.README_START) == 1

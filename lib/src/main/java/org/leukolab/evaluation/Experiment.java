@@ -179,6 +179,50 @@ public final class Experiment {
     }
 
     /**
+     * The same run once per seed: {@code network} builds a fresh network for a seed (its initialisation), the trainer
+     * gets the seed (data order, dropout, augmentation draws), and each seed's run is recorded under
+     * {@code <name>-seed<s>} with its own checkpoints, so an interrupted repeat resumes where it stopped. After the last
+     * seed, {@code <name>-repeats.json} records every seed's test metrics and their spread (mean, sd, min, max) with
+     * the labels of the runs. The split (the batches) is the same for every seed.
+     */
+    public Repeats repeat(String name, List<Long> seeds, java.util.function.LongFunction<Network> network,
+                          UnaryOperator<Trainer.Builder> settings, Batches train, Batches validation, Batches test,
+                          Map<String, ?> extras) {
+        if (seeds.isEmpty() || test == null) {
+            throw new IllegalArgumentException(name + ": a repeat needs at least one seed and a test set");
+        }
+        long t0 = System.nanoTime();
+        List<Run> runs = Repeats.newRuns();
+        for (long seed : seeds) {
+            Map<String, Object> facts = new LinkedHashMap<>(extras);
+            facts.put("repeat_of", name);
+            runs.add(run(name + "-seed" + seed, network.apply(seed), t -> settings.apply(t).seed(seed), train, validation, test, facts));
+        }
+        Repeats r = new Repeats(name, seeds, runs, (System.nanoTime() - t0) / 1e9);
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        o.addProperty("name", name);
+        o.add("seeds", new com.google.gson.Gson().toJsonTree(seeds));
+        com.google.gson.JsonObject per = new com.google.gson.JsonObject();
+        for (String m : List.of("accuracy", "macro_f1", "auc")) {
+            per.add(m, new com.google.gson.Gson().toJsonTree(r.test(m)));
+        }
+        o.add("test_per_seed", per);
+        com.google.gson.JsonObject spread = new com.google.gson.JsonObject();
+        for (String m : List.of("accuracy", "macro_f1", "auc")) {
+            spread.add(m, new com.google.gson.Gson().toJsonTree(r.spread(m).toMap()));
+        }
+        o.add("test_spread", spread);
+        o.add(Labels.KEY, new com.google.gson.Gson().toJsonTree(results().labels(name + "-seed" + seeds.get(0) + "-test")
+                .map(Labels::toMap).orElse(Map.of())));
+        o.addProperty("results", name + "-seed<s>-val / -test");
+        o.addProperty("seconds", r.seconds());
+        o.add("run", new com.google.gson.Gson().toJsonTree(org.leukolab.system.RunInfo.current()));
+        org.leukolab.system.AtomicFiles.writeString(results().dir().resolve(name + "-repeats.json"),
+                new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
+        return r;
+    }
+
+    /**
      * Predicts and records validation and test for a network trained already (e.g. in another run), with
      * {@code training} as its history (may be null).
      */

@@ -309,13 +309,30 @@ public final class ResultStore {
         }
     }
 
+    /** The file ending of a repeat's summary ({@link Experiment#repeat}); not a result of its own. */
+    public static final String REPEATS = "-repeats.json";
+
+    /** A repeat's summary ({@code <name>-repeats.json}: seeds, every seed's test metrics, their spread); empty if absent. */
+    public Optional<JsonObject> repeats(String name) {
+        Path f = dir.resolve(name + REPEATS);
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The names of the results saved here (without {@code .json}), sorted. */
     public List<String> names() {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (var files = Files.list(dir)) {
-            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.endsWith(".predictions.json"))
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.endsWith(".predictions.json")
+                    && !n.endsWith(REPEATS))
                     .map(n -> n.substring(0, n.length() - 5)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);

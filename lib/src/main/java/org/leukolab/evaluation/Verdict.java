@@ -14,7 +14,8 @@ import java.util.Locale;
  *       on another set than the published number (training, validation or test); it was computed on a sample of the
  *       report's data; or its backbone started from random weights because the ImageNet file is not installed.</li>
  *   <li><b>reproduced</b>: the published value lies inside the reproduction's 95% bootstrap interval, or, for a number
- *       without an interval (a training accuracy), within {@value #TOLERANCE} percentage points.</li>
+ *       without an interval (a training accuracy), within {@value #TOLERANCE} percentage points, or, for a run repeated
+ *       over seeds, inside the seeds' range (reproduced within the run-to-run spread).</li>
  *   <li><b>differs</b>: otherwise, with the difference (ours minus published) and the interval.</li>
  * </ul>
  *
@@ -28,7 +29,8 @@ public record Verdict(Kind kind, String reason, double difference) {
 
     public static final List<String> RULES = List.of(
             "reproduced: the published value lies inside the reproduction's 95% bootstrap interval (for a number without "
-                    + "an interval, such as a training accuracy: within " + TOLERANCE + " percentage points)",
+                    + "an interval, such as a training accuracy: within " + TOLERANCE + " percentage points), or, where the run "
+                    + "was repeated over seeds, inside the range of the seeds (reproduced within the run-to-run spread)",
             "differs: outside it; the difference (ours minus published) and the interval are given",
             "not comparable here: quick profile (a CI subset); our own analysis; measured on another set than the "
                     + "published number; a sample of the report's data; or a backbone from random weights (its ImageNet "
@@ -93,9 +95,34 @@ public record Verdict(Kind kind, String reason, double difference) {
         if (labels.weights().equals(Labels.Weights.RANDOM.words())) {
             return new Verdict(Kind.NOT_COMPARABLE, "random-weight backbone: its ImageNet file is not on these machines", diff);
         }
-        boolean inside = Double.isNaN(low) ? Math.abs(diff) <= TOLERANCE : low <= published && published <= high;
+        return compare(published, reproduced, low, high, labels, Double.NaN, Double.NaN, 0);
+    }
+
+    /**
+     * {@link #of} for a result repeated over seeds: {@code seedMin} and {@code seedMax} (in %) are the range of the
+     * metric over {@code seeds} seeds; a published value inside that range counts as reproduced within the
+     * run-to-run spread even when it lies outside one run's bootstrap interval.
+     */
+    public static Verdict of(double published, double reproduced, double low, double high, Labels labels, String profile,
+                             String measuredOn, String publishedOn, long images, double seedMin, double seedMax, int seeds) {
+        Verdict v = of(published, reproduced, low, high, labels, profile, measuredOn, publishedOn, images);
+        if (seeds < 2 || (v.kind() != Kind.DIFFERS && v.kind() != Kind.REPRODUCED)) {
+            return v;
+        }
+        return compare(published, reproduced, low, high, labels, seedMin, seedMax, seeds);
+    }
+
+    private static Verdict compare(double published, double reproduced, double low, double high, Labels labels, double seedMin,
+                                   double seedMax, int seeds) {
+        double diff = reproduced - published;
+        boolean inSpread = seeds >= 2 && seedMin <= published && published <= seedMax;
+        boolean inside = inSpread || (Double.isNaN(low) ? Math.abs(diff) <= TOLERANCE : low <= published && published <= high);
         String how = Double.isNaN(low) ? String.format(Locale.ROOT, "%+.2f points (no interval; tolerance %.1f)", diff, TOLERANCE)
                 : String.format(Locale.ROOT, "%+.2f points; 95%% interval [%.1f, %.1f]", diff, low, high);
+        if (seeds >= 2) {
+            how += String.format(Locale.ROOT, "; %d seeds range %.1f to %.1f%s", seeds, seedMin, seedMax,
+                    inSpread ? ": within the run-to-run spread" : "");
+        }
         String qualifier = (labels.data().contains("stand-in") ? "; on a stand-in dataset" : "")
                 + (labels.weights().equals(Labels.Weights.IMAGENET_SUBSTITUTE.words()) ? "; substitute backbone" : "");
         if (labels.protocol().equals(Labels.Protocol.CORRECTED.words())) {

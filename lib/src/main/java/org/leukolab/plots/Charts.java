@@ -278,7 +278,7 @@ public final class Charts {
      */
     public static Figure publishedVersusReproduced(String title, List<Comparand> items) {
         int k = items.size();
-        XYChart chart = new XYChartBuilder().width(900).height(110 + 26 * Math.max(k, 2)).title(title).xAxisTitle("%").build();
+        XYChart chart = new XYChartBuilder().width(900).height(130 + 26 * Math.max(k, 4)).title(title).xAxisTitle("%").build();
         style(chart);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setYAxisMin(-(k + 1.0)).setYAxisMax(0.0).setYAxisTickMarkSpacingHint(10);

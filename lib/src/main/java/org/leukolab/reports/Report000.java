@@ -78,9 +78,12 @@ public final class Report000 {
         return p.isQuick() ? t.sample(quickTrainCounts(), SEED) : t;
     }
 
-    /** The held-out Test folder. */
+    /**
+     * The held-out Test folder (4,339 images): the Kaggle archive's {@code Test-A} (its {@code Test-B}, another
+     * microscope's images, is not part of report 000's protocol); the mirror's sample names its copy {@code Test}.
+     */
     public static ImageIndex testFolder(ImageIndex all, Profile p) {
-        return all.split("Test");
+        return all.split(all.splits().contains("Test-A") ? "Test-A" : "Test");
     }
 
     /** Report 000's balancing: rotation 15 degrees, zoom 10%, horizontal flips, nearest fill; seeded. */

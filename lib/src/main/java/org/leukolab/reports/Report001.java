@@ -30,14 +30,16 @@ import org.leukolab.system.Profile;
  * installs {@code bloodmnist-standin} (the same recipe from the full PBC set; numbers on it are comparable in kind,
  * not digit for digit) and {@code raabin-wbc-sample} (283 images). {@link Dataset#describe()} says so, and every
  * recorded result carries {@code data: sample + stand-in}. With the official files installed the same code runs the
- * report's data: 17,092 + 16,633 = 33,725 images (the WBC set's Train, Test-A and Test-B folders; this project's
- * {@code raabin-wbc} install has Train and Test, 14,514 images).
+ * report's data: 17,092 + 16,633 = 33,725 images (the WBC set's Train, Test-A and Test-B folders, all three of which
+ * {@code ./leukolab fetch raabin-wbc} installs); notebook 30 checks that count whenever neither dataset is a sample
+ * or a stand-in.
  *
  * <p><b>Quick profile:</b> a stratified sample of BloodMNIST (40 per class, all splits pooled) and the whole WBC
  * sample; the merged set is split 70/15/15 as in the full profile.
  */
 public final class Report001 {
     public static final String ID = "report-001";
+    /** Our choice: the report gives no seed (its split and training are not reproducible from its text). */
     public static final long SEED = 42;
     /** The network's input size (the report resized 28x28 and 575x575 images to 224x224). */
     public static final int SIZE = 224;
@@ -130,7 +132,10 @@ public final class Report001 {
         return ImageIndex.merge("bloodmnist + white blood cells", classes(), wbcMapping(), b, wbc);
     }
 
-    /** The report's 70/15/15 split of the merged set (stratified by class, seed 42). */
+    /**
+     * The report's 70/15/15 split of the merged set; stratified by class and seeded with {@link #SEED}: both our choice,
+     * since the report states only the proportions.
+     */
     public static ImageIndex.ThreeWaySplit split(ImageIndex merged) {
         return merged.stratifiedSplit(0.70, 0.15, 0.15, SEED);
     }
@@ -140,7 +145,10 @@ public final class Report001 {
         return part.relabel(part.name() + " (label: source)", sources, ImageRecord::source);
     }
 
-    /** The head of notebooks 32 and 33: global average pooling, Dense 128 ReLU, Dropout 0.3, softmax. */
+    /**
+     * The head of notebooks 32 and 33: global average pooling, Dense 128 ReLU, Dropout 0.3, softmax. Our choice: the
+     * report says only "added classification layers".
+     */
     public static Head head(int classes) {
         return Head.globalAveragePooling().dense(128).dropout(0.3).softmax(classes);
     }

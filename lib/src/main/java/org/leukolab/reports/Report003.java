@@ -218,6 +218,30 @@ public final class Report003 {
         return trainOn(exp, name, features, images, parts, epochs, classWeights, extras);
     }
 
+    /**
+     * {@link #trainHead} once per seed ({@link Experiment#repeat}): a fresh head initialised with each seed, the trainer
+     * seeded with it, the same split; recorded under {@code <name>-seed<s>} and {@code <name>-repeats.json}.
+     */
+    public static org.leukolab.evaluation.Repeats repeatHead(Experiment exp, String name, Backbone backbone, LoadedImages images,
+                                                             ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights,
+                                                             List<Long> seeds, Map<String, ?> extras) {
+        DataSet features = FeatureCache.pooledFeatures(backbone, images);
+        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
+        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
+        facts.put("class_weights", classWeights);
+        long[] shape = {features.getFeatures().size(1), 1, 1};
+        return exp.repeat(name, seeds, seed -> Network.of(head().standalone(shape, Optimizer.adam(1e-3), seed)), t -> {
+            t.epochs(epochs).batchSize(BATCH).learningRate(1e-3).callbacks(EarlyStopping.on("val_f1", 4, true));
+            return classWeights ? t.classWeights(w) : t;
+        }, Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
+                Batches.select(features, images, parts.test()), facts);
+    }
+
+    /** The seeds of a repeat: 5 in the full profile (1 to 5), 2 in the quick one (the code path, in CI). */
+    public static List<Long> repeatSeeds(Profile p) {
+        return p.isQuick() ? List.of(1L, 2L) : List.of(1L, 2L, 3L, 4L, 5L);
+    }
+
     /** {@link #trainHead} on features already computed (e.g. several backbones' features concatenated). */
     public static Experiment.Run trainOn(Experiment exp, String name, DataSet features, LoadedImages images,
                                          ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights, Map<String, ?> extras) {

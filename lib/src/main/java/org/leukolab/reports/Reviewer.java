@@ -144,8 +144,28 @@ public final class Reviewer {
             }
         }
         o.addProperty("images", images);
+        double[] range = {Double.NaN, Double.NaN};
+        int seeds = 0;
+        String base = row.result().replaceAll("-(val|test)$", "");
+        var rep = row.result().endsWith("-test") && !row.isTrainingMetric() ? store.repeats(base) : java.util.Optional.<JsonObject>empty();
+        if (rep.isPresent() && rep.get().getAsJsonObject("test_spread").has(row.metric())) {
+            JsonObject sp = rep.get().getAsJsonObject("test_spread").getAsJsonObject(row.metric());
+            seeds = sp.get("n").getAsInt();
+            range[0] = 100 * sp.get("min").getAsDouble();
+            range[1] = 100 * sp.get("max").getAsDouble();
+            JsonObject spread = new JsonObject();
+            spread.addProperty("n", seeds);
+            spread.addProperty("mean", 100 * sp.get("mean").getAsDouble());
+            if (sp.has("sd")) {
+                spread.addProperty("sd", 100 * sp.get("sd").getAsDouble());
+            }
+            spread.addProperty("min", range[0]);
+            spread.addProperty("max", range[1]);
+            spread.add("seeds", rep.get().get("seeds"));
+            o.add("spread", spread);
+        }
         Verdict v = Verdict.of(row.published(), reproduced, ci[0], ci[1], labels, String.valueOf(d.get("profile")), measuredOn,
-                row.publishedOn(), images);
+                row.publishedOn(), images, range[0], range[1], seeds);
         o.addProperty("verdict", v.kind().words());
         o.addProperty("verdict_reason", v.reason());
         if (!o.has("notebook") && o.has("command")) {

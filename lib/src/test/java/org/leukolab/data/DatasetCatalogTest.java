@@ -80,7 +80,7 @@ class DatasetCatalogTest {
     void indexChecksTheSplitsOfACompleteCopy() throws IOException {
         install("raabin-wbc", "Train/Basophil/a.jpg");
         DatasetException.Layout e = assertThrows(DatasetException.Layout.class, () -> catalog().open("raabin-wbc").index());
-        assertTrue(e.getMessage().contains("[Test]"), e.getMessage());
+        assertTrue(e.getMessage().contains("[Test-A, Test-B]"), e.getMessage());
     }
 
     @Test

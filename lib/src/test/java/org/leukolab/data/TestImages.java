@@ -39,7 +39,7 @@ public final class TestImages {
         return file;
     }
 
-    static Path jpeg(Path file) throws IOException {
+    public static Path jpeg(Path file) throws IOException {
         return solid(file, 40, 30, new Color(200, 100, 50), "jpg");
     }
 

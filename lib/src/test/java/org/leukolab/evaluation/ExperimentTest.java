@@ -156,4 +156,53 @@ class ExperimentTest {
             assertTrue(p.getRow(wrong[k - 1]).maxNumber().doubleValue() >= p.getRow(wrong[k]).maxNumber().doubleValue());
         }
     }
+
+    @Test
+    void aRepeatRunsEverySeedRecordsTheSpreadAndResumes() throws Exception {
+        Experiment exp = Experiment.of("report-x").storeIn(dir).weights(Labels.Weights.NONE, "none");
+        List<Long> seeds = List.of(1L, 2L, 3L);
+        Repeats r = exp.repeat("mlp", seeds, s -> Network.of(net()), t -> t.epochs(3).batchSize(16).progress(false),
+                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Labels.Protocol.AS_PUBLISHED.describe("x"));
+        assertEquals(3, r.runs().size());
+        for (long s : seeds) {
+            assertEquals(s, exp.results().seed("mlp-seed" + s + "-test").getAsLong(), "each seed's run records its seed");
+        }
+        double[] acc = r.test("accuracy");
+        assertTrue(java.util.Arrays.stream(acc).distinct().count() > 1 || acc[0] == acc[1], java.util.Arrays.toString(acc));
+        var spread = r.spread("accuracy");
+        assertEquals(java.util.Arrays.stream(acc).average().orElseThrow(), spread.mean(), 1e-12);
+        assertEquals(java.util.Arrays.stream(acc).min().orElseThrow(), spread.min(), 1e-12);
+        JsonObject saved = exp.results().repeats("mlp").orElseThrow();
+        assertEquals(3, saved.getAsJsonArray("seeds").size());
+        assertEquals(spread.sd(), saved.getAsJsonObject("test_spread").getAsJsonObject("accuracy").get("sd").getAsDouble(), 1e-12);
+        assertEquals("as published", saved.getAsJsonObject("labels").get("protocol").getAsString());
+        assertTrue(!exp.results().names().contains("mlp-repeats"), "a repeat's summary is not a result of its own");
+        assertEquals(7, r.table().rowCount(), "three seeds, then mean, sd, min, max");
+        // a second call resumes every seed from its checkpoint, with the same numbers
+        Repeats again = exp.repeat("mlp", seeds, s -> Network.of(net()), t -> t.epochs(3).batchSize(16).progress(false),
+                blobs(120, 1, "train"), blobs(45, 2, "val"), blobs(60, 3, "test"), Labels.Protocol.AS_PUBLISHED.describe("x"));
+        assertTrue(again.runs().stream().allMatch(x -> x.training().resumed()));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(acc, again.test("accuracy"));
+        // paired over the same seeds: a difference of a repeat with itself is zero on every seed
+        var same = r.pairedWith(again, "accuracy");
+        assertEquals(0.0, same.mean(), 1e-12);
+        assertEquals(0, same.favourA() + same.favourB());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> r.pairedWith(
+                new Repeats("other", List.of(1L), List.of(r.runs().get(0)), 0), "accuracy"));
+    }
+
+    @Test
+    void thePairedDifferenceOverSeedsHasAStudentTInterval() {
+        var p = Repeats.SeedPaired.of("a", "b", "accuracy", List.of(1L, 2L, 3L), new double[] {0.91, 0.93, 0.92},
+                new double[] {0.90, 0.90, 0.90});
+        assertEquals(0.02, p.mean(), 1e-12);
+        double half = 4.302652729911275 * 0.01 / Math.sqrt(3); // t(0.975, 2 df) x sd / sqrt(n)
+        assertEquals(0.02 - half, p.low(), 1e-9);
+        assertEquals(0.02 + half, p.high(), 1e-9);
+        assertEquals(3, p.favourA());
+        assertTrue(!p.survives(), "with 3 seeds this interval still contains 0: " + p);
+        var q = Repeats.SeedPaired.of("a", "b", "accuracy", List.of(1L, 2L, 3L, 4L, 5L), new double[] {0.93, 0.94, 0.93, 0.94, 0.935},
+                new double[] {0.90, 0.90, 0.90, 0.90, 0.90});
+        assertTrue(q.survives(), q.toString());
+    }
 }

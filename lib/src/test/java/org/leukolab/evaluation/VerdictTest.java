@@ -69,4 +69,20 @@ class VerdictTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new Labels(AP, Labels.Weights.NONE.words(), FULL, "val"));
     }
+
+    @Test
+    void aPublishedValueInsideTheSeedRangeIsReproducedWithinTheSpread() {
+        Labels l = labels(AP, Labels.Weights.IMAGENET_SUBSTITUTE, "stand-in", "test");
+        // one run: 83.4 [81.2, 85.7] against 86.0 differs; over 5 seeds ranging 82.0 to 86.5 it is within the spread
+        assertEquals(Verdict.Kind.DIFFERS, Verdict.of(86.0, 83.4, 81.2, 85.7, l, "full", "test", "test", 1000).kind());
+        Verdict v = Verdict.of(86.0, 83.4, 81.2, 85.7, l, "full", "test", "test", 1000, 82.0, 86.5, 5);
+        assertEquals(Verdict.Kind.REPRODUCED, v.kind());
+        assertTrue(v.reason().contains("5 seeds range 82.0 to 86.5: within the run-to-run spread"), v.reason());
+        Verdict out = Verdict.of(92.0, 83.4, 81.2, 85.7, l, "full", "test", "test", 1000, 82.0, 86.5, 5);
+        assertEquals(Verdict.Kind.DIFFERS, out.kind());
+        assertTrue(out.reason().contains("5 seeds range"), out.reason());
+        // the spread never makes a non-comparable result comparable
+        assertEquals(Verdict.Kind.NOT_COMPARABLE, Verdict.of(86.0, 83.4, 81.2, 85.7, labels(AP, Labels.Weights.RANDOM, "stand-in", "test"),
+                "full", "test", "test", 1000, 82.0, 86.5, 5).kind());
+    }
 }

@@ -97,4 +97,24 @@ class Report000Test {
         assertEquals(s.records(), toy().sample(Map.of("A", 5, "B", 9), 1).records(), "seeded");
         assertEquals(Set.of("A"), toy().sample(Map.of("A", 2), 1).records().stream().map(ImageRecord::label).collect(Collectors.toSet()));
     }
+
+    /** The Kaggle archive's held-out folder is Test-A (Test-B is another microscope's); the mirror's sample calls it Test. */
+    @org.junit.jupiter.api.Test
+    void theTestFolderIsTestAInTheRealArchiveAndTestInTheSample(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        for (String split : java.util.List.of("Train", "Test-A", "Test-B")) {
+            org.leukolab.data.TestImages.jpeg(dir.resolve("full").resolve(split).resolve("Basophil").resolve("a.jpg"));
+        }
+        org.leukolab.data.TestImages.jpeg(dir.resolve("full/Test-A/Basophil/b.jpg"));
+        for (String split : java.util.List.of("Train", "Test")) {
+            org.leukolab.data.TestImages.jpeg(dir.resolve("sample").resolve(split).resolve("Basophil").resolve("a.jpg"));
+        }
+        var full = org.leukolab.data.ImageIndex.scan(dir.resolve("full"), "raabin-wbc");
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of("Test-A"),
+                Report000.testFolder(full, org.leukolab.system.Profile.FULL).splits());
+        org.junit.jupiter.api.Assertions.assertEquals(2, Report000.testFolder(full, org.leukolab.system.Profile.FULL).size());
+        var sample = org.leukolab.data.ImageIndex.scan(dir.resolve("sample"), "raabin-wbc-sample");
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of("Test"),
+                Report000.testFolder(sample, org.leukolab.system.Profile.QUICK).splits());
+    }
 }
