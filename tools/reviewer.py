@@ -122,10 +122,15 @@ def cells(row: dict) -> list[str]:
 
 
 def summary_cells(row: dict) -> list[str]:
+    """A summary row. A result that cannot be compared (a sample, a random backbone, ...) is never shown as a
+    reproduction percentage beside the published one: its number moves into the reason."""
     name = row["experiment"] + (": " + row["configuration"] if row["report"] == "report-003" else "")
+    ours, why = fmt(row.get("reproduced")), row.get("verdict_reason", "")
+    if row.get("verdict") == "not comparable here" and ours:
+        ours, why = "", f"{why} (ours: {ours})"
     return [name, row["metric"], fmt(row.get("published")), row["configuration"] if row["report"] != "report-003" else row["result"],
-            fmt(row.get("reproduced")), interval(row), spread(row), row.get("verdict", ""), row.get("verdict_reason", ""), data_label(row),
-            label(row, "weights"), str(row.get("seed", ""))]
+            ours, interval(row) if row.get("verdict") != "not comparable here" else "", spread(row), row.get("verdict", ""), why,
+            data_label(row), label(row, "weights"), str(row.get("seed", ""))]
 
 
 def titles(summary: list[dict]) -> dict:

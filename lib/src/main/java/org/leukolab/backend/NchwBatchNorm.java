@@ -180,6 +180,13 @@ public final class NchwBatchNorm implements BatchNormalizationHelper {
         return Map.of();
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong SCALE_SHIFT_CALLS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many times {@link #scaleShift} was called (tests check that it stands aside off the CPU backend). */
+    public static long scaleShiftCalls() {
+        return SCALE_SHIFT_CALLS.get();
+    }
+
     /**
      * {@code out = x * scale[c] + shift[c]} per channel {@code c} (no shift if {@code shift} is null) for a float32 NCHW or
      * [batch, features] array, in one pass: a frozen batch normalisation's forward pass ({@code FrozenBatchNorm}), and
@@ -187,6 +194,7 @@ public final class NchwBatchNorm implements BatchNormalizationHelper {
      * uses ND4J's broadcast operations, two passes).
      */
     public static boolean scaleShift(INDArray x, float[] scale, float[] shift, INDArray out) {
+        SCALE_SHIFT_CALLS.incrementAndGet();
         Geometry g = Geometry.of(x, CNN2DFormat.NCHW);
         if (g == null || !Dnnl.plain(out) || !out.equalShapes(x) || scale.length != g.channels
                 || (shift != null && shift.length != g.channels)) {

@@ -138,13 +138,12 @@ public final class OneDnnLayers {
         }
     }
 
-    /** True when the ND4J native build on the class path has oneDNN and {@value #ENV} does not turn it off. */
+    /**
+     * True when leukolab's kernels may run ({@link Kernels#allowed()}: ND4J's CPU backend, {@value #ENV} not turning them
+     * off) and the ND4J native build on the class path has oneDNN.
+     */
     public static boolean available() {
-        String env = System.getenv(ENV);
-        if (env != null && (env.equals("0") || env.equalsIgnoreCase("off") || env.equalsIgnoreCase("false"))) {
-            return false;
-        }
-        return nativeOneDnn();
+        return Kernels.allowed() && nativeOneDnn();
     }
 
     /** Whether the loaded ND4J native library was built with oneDNN (reflection: the CUDA build lacks the class). */
@@ -183,7 +182,7 @@ public final class OneDnnLayers {
     }
 
     private static Report unavailable() {
-        return new Report(List.of(), List.of(), 0, nativeOneDnn() ? ENV + " turns it off" : "this ND4J build has no oneDNN");
+        return new Report(List.of(), List.of(), 0, !Kernels.allowed() ? Kernels.reason() : "this ND4J build has no oneDNN");
     }
 
     /** As {@link #install(MultiLayerNetwork, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */

@@ -176,7 +176,7 @@ public final class ImageIndex implements Rich {
         }
         for (Map<String, Integer> group : byFolded.values()) {
             if (group.size() > 1) {
-                String names = group.entrySet().stream().map(e -> "'" + e.getKey() + "' (" + e.getValue() + " images)")
+                String names = group.entrySet().stream().map(e -> "'" + e.getKey() + "' (" + e.getValue() + (e.getValue() == 1 ? " image)" : " images)"))
                         .collect(Collectors.joining(" and "));
                 issues.add(new DataIssue(root, DataIssue.Kind.CLASS_NAMES_DIFFER_IN_CASE, "class folders " + names
                         + " differ only in upper and lower case; they are kept as " + group.size() + " classes. If they are one "

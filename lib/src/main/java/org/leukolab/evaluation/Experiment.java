@@ -182,14 +182,15 @@ public final class Experiment {
      * The same run once per seed: {@code network} builds a fresh network for a seed (its initialisation), the trainer
      * gets the seed (data order, dropout, augmentation draws), and each seed's run is recorded under
      * {@code <name>-seed<s>} with its own checkpoints, so an interrupted repeat resumes where it stopped. After the last
-     * seed, {@code <name>-repeats.json} records every seed's test metrics and their spread (mean, sd, min, max) with
-     * the labels of the runs. The split (the batches) is the same for every seed.
+     * seed, {@code <name>-repeats.json} records every seed's test metrics (validation metrics for runs without a test
+     * set: {@code scored_on} says which) and their spread (mean, sd, min, max) with the labels of the runs. The split
+     * (the batches) is the same for every seed.
      */
     public Repeats repeat(String name, List<Long> seeds, java.util.function.LongFunction<Network> network,
                           UnaryOperator<Trainer.Builder> settings, Batches train, Batches validation, Batches test,
                           Map<String, ?> extras) {
-        if (seeds.isEmpty() || test == null) {
-            throw new IllegalArgumentException(name + ": a repeat needs at least one seed and a test set");
+        if (seeds.isEmpty()) {
+            throw new IllegalArgumentException(name + ": a repeat needs at least one seed");
         }
         long t0 = System.nanoTime();
         List<Run> runs = Repeats.newRuns();
@@ -206,13 +207,15 @@ public final class Experiment {
         for (String m : List.of("accuracy", "macro_f1", "auc")) {
             per.add(m, new com.google.gson.Gson().toJsonTree(r.test(m)));
         }
-        o.add("test_per_seed", per);
+        o.addProperty("scored_on", r.scoredOn());
+        o.add("per_seed", per);
         com.google.gson.JsonObject spread = new com.google.gson.JsonObject();
         for (String m : List.of("accuracy", "macro_f1", "auc")) {
             spread.add(m, new com.google.gson.Gson().toJsonTree(r.spread(m).toMap()));
         }
-        o.add("test_spread", spread);
-        o.add(Labels.KEY, new com.google.gson.Gson().toJsonTree(results().labels(name + "-seed" + seeds.get(0) + "-test")
+        o.add("spread", spread);
+        o.add(Labels.KEY, new com.google.gson.Gson().toJsonTree(results().labels(name + "-seed" + seeds.get(0)
+                        + (test == null ? "-val" : "-test"))
                 .map(Labels::toMap).orElse(Map.of())));
         o.addProperty("results", name + "-seed<s>-val / -test");
         o.addProperty("seconds", r.seconds());

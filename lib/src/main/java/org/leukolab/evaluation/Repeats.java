@@ -30,13 +30,21 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
         runs = List.copyOf(runs);
     }
 
-    /** The metric of each seed's test predictions ({@code accuracy}, {@code macro_f1}, {@code auc}), in seed order. */
+    /**
+     * The metric of each seed's test predictions ({@code accuracy}, {@code macro_f1}, {@code auc}), in seed order; the
+     * validation predictions for runs without a test set ({@link #scoredOn()}).
+     */
     public double[] test(String metric) {
         return runs.stream().mapToDouble(r -> value(r, metric)).toArray();
     }
 
+    /** {@code test}, or {@code validation} when the runs had no test set. */
+    public String scoredOn() {
+        return runs.get(0).testPredictions() == null ? "validation" : "test";
+    }
+
     static double value(Experiment.Run r, String metric) {
-        var s = r.testPredictions().scores();
+        var s = (r.testPredictions() == null ? r.validationPredictions() : r.testPredictions()).scores();
         return switch (metric) {
             case "accuracy" -> s.accuracy();
             case "macro_f1" -> s.f1();
@@ -76,9 +84,9 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
     /** Each seed's test accuracy, macro F1 and AUC, then mean, sd, min and max. */
     public Table table() {
         LongColumn seed = LongColumn.create("seed");
-        DoubleColumn acc = DoubleColumn.create("accuracy (test)");
-        DoubleColumn f1 = DoubleColumn.create("macro F1 (test)");
-        DoubleColumn auc = DoubleColumn.create("macro AUC (test)");
+        DoubleColumn acc = DoubleColumn.create("accuracy (" + scoredOn() + ")");
+        DoubleColumn f1 = DoubleColumn.create("macro F1 (" + scoredOn() + ")");
+        DoubleColumn auc = DoubleColumn.create("macro AUC (" + scoredOn() + ")");
         IntColumn epochs = IntColumn.create("epochs");
         for (int i = 0; i < runs.size(); i++) {
             seed.append(seeds.get(i));

@@ -297,7 +297,7 @@ public class FrozenBatchNorm extends org.deeplearning4j.nn.conf.layers.Layer {
             INDArray t = shift(s, type);
             INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, type, input.shape(), 'c');
             // one pass over float32 arrays (the same float32 products and sums as the two broadcasts below)
-            if (!NchwBatchNorm.scaleShift(input, s.toFloatVector(), t.toFloatVector(), out)) {
+            if (!org.leukolab.backend.Kernels.allowed() || !NchwBatchNorm.scaleShift(input, s.toFloatVector(), t.toFloatVector(), out)) {
                 Broadcast.mul(input, s, out, 1);
                 Broadcast.add(out, t, out, 1);
             }
@@ -309,7 +309,7 @@ public class FrozenBatchNorm extends org.deeplearning4j.nn.conf.layers.Layer {
             assertInputSet(true);
             INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(), epsilon.shape(), 'c');
             INDArray s = scale(epsilon.dataType());
-            if (!NchwBatchNorm.scaleShift(epsilon, s.toFloatVector(), null, dx)) {
+            if (!org.leukolab.backend.Kernels.allowed() || !NchwBatchNorm.scaleShift(epsilon, s.toFloatVector(), null, dx)) {
                 Broadcast.mul(epsilon, s, dx, 1);
             }
             Gradient g = new DefaultGradient(gradientView);

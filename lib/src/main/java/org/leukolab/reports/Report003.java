@@ -225,7 +225,13 @@ public final class Report003 {
     public static org.leukolab.evaluation.Repeats repeatHead(Experiment exp, String name, Backbone backbone, LoadedImages images,
                                                              ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights,
                                                              List<Long> seeds, Map<String, ?> extras) {
-        DataSet features = FeatureCache.pooledFeatures(backbone, images);
+        return repeatOn(exp, name, FeatureCache.pooledFeatures(backbone, images), images, parts, epochs, classWeights, seeds, extras);
+    }
+
+    /** {@link #repeatHead} on features already computed (e.g. an ensemble's concatenated features). */
+    public static org.leukolab.evaluation.Repeats repeatOn(Experiment exp, String name, DataSet features, LoadedImages images,
+                                                           ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights,
+                                                           List<Long> seeds, Map<String, ?> extras) {
         double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
         Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
         facts.put("class_weights", classWeights);

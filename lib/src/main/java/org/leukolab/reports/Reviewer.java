@@ -147,9 +147,11 @@ public final class Reviewer {
         double[] range = {Double.NaN, Double.NaN};
         int seeds = 0;
         String base = row.result().replaceAll("-(val|test)$", "");
-        var rep = row.result().endsWith("-test") && !row.isTrainingMetric() ? store.repeats(base) : java.util.Optional.<JsonObject>empty();
-        if (rep.isPresent() && rep.get().getAsJsonObject("test_spread").has(row.metric())) {
-            JsonObject sp = rep.get().getAsJsonObject("test_spread").getAsJsonObject(row.metric());
+        String set = row.result().endsWith("-test") ? "test" : row.result().endsWith("-val") ? "validation" : "";
+        var rep = !set.isEmpty() && !row.isTrainingMetric() ? store.repeats(base) : java.util.Optional.<JsonObject>empty();
+        if (rep.isPresent() && set.equals(rep.get().get("scored_on").getAsString())
+                && rep.get().getAsJsonObject("spread").has(row.metric())) {
+            JsonObject sp = rep.get().getAsJsonObject("spread").getAsJsonObject(row.metric());
             seeds = sp.get("n").getAsInt();
             range[0] = 100 * sp.get("min").getAsDouble();
             range[1] = 100 * sp.get("max").getAsDouble();

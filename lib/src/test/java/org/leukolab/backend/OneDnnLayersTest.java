@@ -395,4 +395,31 @@ class OneDnnLayersTest {
             return inner.activate(z, afn, training);
         }
     }
+
+    /**
+     * Off ND4J's CPU backend (forced: no GPU runs here) nothing of leukolab's is put in place, on a network or a graph,
+     * checked or unchecked, and the report (the trainer's log line) says why.
+     */
+    @Test
+    void offTheCpuBackendEveryKernelStandsAside() {
+        try {
+            Kernels.forceCpuBackendForTests(false);
+            assertFalse(OneDnnLayers.available());
+            MultiLayerNetwork net = report000(32);
+            OneDnnLayers.Report r = OneDnnLayers.install(net, batch(8, 32, 5, 1));
+            assertFalse(r.active(), r.toString());
+            assertTrue(r.toString().contains("not the CPU backend") && r.toString().contains("DL4J's own layers run"), r.toString());
+            assertTrue(OneDnnLayers.installUnchecked(net).isEmpty());
+            for (int i = 0; i < net.getnLayers(); i++) {
+                assertNull(net.getLayer(i).getHelper(), "layer " + i + " has no helper");
+                assertFalse(net.getLayer(i) instanceof ReluConvolutionLayer, "layer " + i + " is DL4J's own");
+            }
+            var graph = depthwiseGraph();
+            assertFalse(OneDnnLayers.install(graph, batch(2, 16, 3, 1)).active(), "a graph too (the probe is never read)");
+            assertTrue(OneDnnLayers.installUnchecked(graph).isEmpty());
+        } finally {
+            Kernels.forceCpuBackendForTests(null);
+        }
+        assertTrue(Kernels.allowed() || Kernels.turnedOff(), "asks ND4J again once the test is over");
+    }
 }

@@ -312,7 +312,7 @@ class ImageIndexTest {
         assertEquals(List.of("Good", "bad", "good"), idx.classes(), "kept as the folders name them");
         List<DataIssue> w = idx.issues().of(DataIssue.Kind.CLASS_NAMES_DIFFER_IN_CASE);
         assertEquals(1, w.size(), idx.issues().all().toString());
-        assertTrue(w.get(0).detail().contains("'Good' (3 images) and 'good' (1 images)")
+        assertTrue(w.get(0).detail().contains("'Good' (3 images) and 'good' (1 image)")
                 && w.get(0).detail().contains("mergeClassesIgnoringCase()"), w.get(0).detail());
         assertFalse(idx.toString().contains("no problems found"), idx.toString());
 

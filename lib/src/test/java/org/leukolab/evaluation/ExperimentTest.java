@@ -174,7 +174,7 @@ class ExperimentTest {
         assertEquals(java.util.Arrays.stream(acc).min().orElseThrow(), spread.min(), 1e-12);
         JsonObject saved = exp.results().repeats("mlp").orElseThrow();
         assertEquals(3, saved.getAsJsonArray("seeds").size());
-        assertEquals(spread.sd(), saved.getAsJsonObject("test_spread").getAsJsonObject("accuracy").get("sd").getAsDouble(), 1e-12);
+        assertEquals(spread.sd(), saved.getAsJsonObject("spread").getAsJsonObject("accuracy").get("sd").getAsDouble(), 1e-12);
         assertEquals("as published", saved.getAsJsonObject("labels").get("protocol").getAsString());
         assertTrue(!exp.results().names().contains("mlp-repeats"), "a repeat's summary is not a result of its own");
         assertEquals(7, r.table().rowCount(), "three seeds, then mean, sd, min, max");

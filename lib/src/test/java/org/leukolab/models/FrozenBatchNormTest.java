@@ -105,4 +105,28 @@ class FrozenBatchNormTest {
         assertEquals(before, n.getLayer(1).params(), "frozen statistics and scale unchanged");
         assertTrue(!conv.equals(n.getLayer(0).params()), "the convolution before it trained");
     }
+
+    /**
+     * Off ND4J's CPU backend (the CUDA build; forced here, since no GPU runs on these machines) the plain-Java pass stands
+     * aside and DL4J's broadcasts compute the same thing; on the CPU backend it is used.
+     */
+    @Test
+    void offTheCpuBackendTheJavaPassStandsAside() {
+        MultiLayerNetwork n = frozen(DataType.FLOAT);
+        INDArray x = data(DataType.FLOAT).getFeatures();
+        long before = org.leukolab.backend.NchwBatchNorm.scaleShiftCalls();
+        INDArray onCpu = n.output(x, false);
+        assertTrue(org.leukolab.backend.NchwBatchNorm.scaleShiftCalls() > before, "used on the CPU backend");
+        try {
+            org.leukolab.backend.Kernels.forceCpuBackendForTests(false);
+            long off = org.leukolab.backend.NchwBatchNorm.scaleShiftCalls();
+            INDArray elsewhere = n.output(x, false);
+            assertEquals(off, org.leukolab.backend.NchwBatchNorm.scaleShiftCalls(), "never called off the CPU backend");
+            assertTrue(onCpu.equalsWithEps(elsewhere, 1e-6), "the same result either way");
+            org.junit.jupiter.api.Assertions.assertFalse(org.leukolab.backend.Kernels.allowed());
+            assertTrue(org.leukolab.backend.Kernels.reason().contains("not the CPU backend"), org.leukolab.backend.Kernels.reason());
+        } finally {
+            org.leukolab.backend.Kernels.forceCpuBackendForTests(null);
+        }
+    }
 }
