@@ -11,9 +11,11 @@ the error; the remaining notebooks still run, and the exit status is 1 if any fa
 Outputs:
   build/notebooks/<name>.ipynb   executed notebook (also when it failed, up to the failing cell)
   build/html/<name>.html         the same as HTML
-  build/index.html               the reviewer's page: every published number beside its reproductions (this
-                                 run's build/results/ and the committed results/), then one line per notebook
-                                 with status, time, profile, machine (notebooks run earlier keep their line)
+  build/index.html               the reviewer's page, one file that works offline: a card per report with its
+                                 verdict counts and chart, the verdict of every published number, every row with
+                                 the labels of its result file (this run's build/results/ and the committed
+                                 results/; filter and sort; quick-profile rows folded away), then one line per
+                                 notebook with status, time, profile, machine (notebooks run earlier keep their line)
   build/run-summary.json         the notebook lines in JSON
 """
 
