@@ -147,6 +147,97 @@ public final class Report000 {
         return asPublished ? b.scaled(1 / 255.0) : b;
     }
 
+    /** The seeds of a repeat: 5 in the full profile (1 to 5), 2 in the quick one (the code path, in CI). */
+    public static List<Long> repeatSeeds(Profile p) {
+        return p.isQuick() ? List.of(1L, 2L) : List.of(1L, 2L, 3L, 4L, 5L);
+    }
+
+    /**
+     * The custom CNN of notebook 21 trained on {@code split} with AdamW 1e-3, batch 32, early stopping on validation
+     * accuracy (patience 5, best weights restored), the best checkpoint kept; scored on {@code test}.
+     */
+    public static org.leukolab.evaluation.Experiment.Run trainCnn(org.leukolab.evaluation.Experiment exp, String name, Split split,
+            ImageLoader loader, LoadedImages test, int epochs, boolean pixelsDividedTwice,
+            org.leukolab.evaluation.Labels.Protocol protocol) {
+        Cnn c = cnn(split, loader, test, epochs, pixelsDividedTwice, protocol);
+        return exp.run(name, org.leukolab.training.Network.of(org.leukolab.models.CustomCnns.report000(CNN_SIZE, 5,
+                org.leukolab.models.Optimizer.adamW(1e-3), SEED, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW)),
+                t -> c.settings().apply(t).seed(SEED), c.train(), c.validation(), c.test(), c.facts());
+    }
+
+    /** {@link #trainCnn} once per seed (a fresh network initialised with the seed; the split is the same). */
+    public static org.leukolab.evaluation.Repeats repeatCnn(org.leukolab.evaluation.Experiment exp, String name, Split split,
+            ImageLoader loader, LoadedImages test, int epochs, boolean pixelsDividedTwice,
+            org.leukolab.evaluation.Labels.Protocol protocol, List<Long> seeds) {
+        Cnn c = cnn(split, loader, test, epochs, pixelsDividedTwice, protocol);
+        return exp.repeat(name, seeds, seed -> org.leukolab.training.Network.of(org.leukolab.models.CustomCnns.report000(CNN_SIZE, 5,
+                org.leukolab.models.Optimizer.adamW(1e-3), seed, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW)),
+                c.settings(), c.train(), c.validation(), c.test(), c.facts());
+    }
+
+    private record Cnn(ImageBatches train, ImageBatches validation, ImageBatches test,
+                       java.util.function.UnaryOperator<org.leukolab.training.Trainer.Builder> settings, Map<String, Object> facts) {}
+
+    private static Cnn cnn(Split split, ImageLoader loader, LoadedImages test, int epochs, boolean twice,
+                           org.leukolab.evaluation.Labels.Protocol protocol) {
+        Map<String, Object> facts = org.leukolab.evaluation.Experiment.facts(
+                protocol.describe(split.name() + (twice ? "; pixels divided by 255 twice" : "")),
+                Map.of("pixels_divided_twice", twice, "epochs_cap", epochs));
+        return new Cnn(cnnInputs(loader.load(split.train()), twice), cnnInputs(loader.load(split.validation()), twice),
+                cnnInputs(test, twice), t -> t.epochs(epochs).batchSize(BATCH).callbacks(
+                        org.leukolab.training.EarlyStopping.on("val_accuracy", 5, true),
+                        org.leukolab.training.BestCheckpoint.on("val_accuracy")), facts);
+    }
+
+    /** The head of notebook 22 on the frozen MobileNetV2: global average pooling, Dense 16 ReLU, BatchNorm, softmax 5. */
+    public static org.leukolab.models.backbones.Head head() {
+        return org.leukolab.models.backbones.Head.globalAveragePooling().dense(16).batchNorm().softmax(5);
+    }
+
+    /**
+     * The head of notebook 22 trained on cached features of {@code backbone} (with {@code inputs} as its preprocessing)
+     * with AdamW 1e-3, batch 32, early stopping on validation loss (patience 3, best restored), the learning rate
+     * halved after 4 epochs without improvement, the best checkpoint kept; scored on {@code test}.
+     */
+    public static org.leukolab.evaluation.Experiment.Run trainHead(org.leukolab.evaluation.Experiment exp, String name, Split split,
+            Backbone backbone, ImageLoader loader, LoadedImages test, org.leukolab.preprocessing.KerasPreprocessing inputs,
+            int epochs, org.leukolab.evaluation.Labels.Protocol protocol) {
+        Heads h = heads(split, backbone, loader, test, inputs, epochs, protocol);
+        return exp.run(name, org.leukolab.training.Network.of(head().standalone(h.train().exampleShape(),
+                org.leukolab.models.Optimizer.adamW(1e-3), SEED)), t -> h.settings().apply(t).seed(SEED), h.train(), h.validation(),
+                h.test(), h.facts());
+    }
+
+    /** {@link #trainHead} once per seed. */
+    public static org.leukolab.evaluation.Repeats repeatHead(org.leukolab.evaluation.Experiment exp, String name, Split split,
+            Backbone backbone, ImageLoader loader, LoadedImages test, org.leukolab.preprocessing.KerasPreprocessing inputs,
+            int epochs, org.leukolab.evaluation.Labels.Protocol protocol, List<Long> seeds) {
+        Heads h = heads(split, backbone, loader, test, inputs, epochs, protocol);
+        return exp.repeat(name, seeds, seed -> org.leukolab.training.Network.of(head().standalone(h.train().exampleShape(),
+                org.leukolab.models.Optimizer.adamW(1e-3), seed)), h.settings(), h.train(), h.validation(), h.test(), h.facts());
+    }
+
+    private record Heads(org.leukolab.training.Batches train, org.leukolab.training.Batches validation,
+                         org.leukolab.training.Batches test,
+                         java.util.function.UnaryOperator<org.leukolab.training.Trainer.Builder> settings, Map<String, Object> facts) {}
+
+    private static Heads heads(Split split, Backbone backbone, ImageLoader loader, LoadedImages test,
+                               org.leukolab.preprocessing.KerasPreprocessing inputs, int epochs,
+                               org.leukolab.evaluation.Labels.Protocol protocol) {
+        Backbone b = backbone.withPreprocessing(inputs);
+        LoadedImages tr = loader.load(split.train());
+        LoadedImages va = loader.load(split.validation());
+        Map<String, Object> facts = org.leukolab.evaluation.Experiment.facts(protocol.describe(split.name() + "; inputs " + inputs),
+                Map.of("inputs", inputs.toString(), "backbone", backbone.toString()));
+        return new Heads(org.leukolab.training.Batches.of(org.leukolab.models.backbones.FeatureCache.pooledFeatures(b, tr), tr),
+                org.leukolab.training.Batches.of(org.leukolab.models.backbones.FeatureCache.pooledFeatures(b, va), va),
+                org.leukolab.training.Batches.of(org.leukolab.models.backbones.FeatureCache.pooledFeatures(b, test), test),
+                t -> t.epochs(epochs).batchSize(BATCH).learningRate(1e-3).callbacks(
+                        org.leukolab.training.EarlyStopping.on("val_loss", 3, true),
+                        org.leukolab.training.ReduceLrOnPlateau.on("val_loss", 0.5, 4, 0),
+                        org.leukolab.training.BestCheckpoint.on("val_accuracy")), facts);
+    }
+
     /** MobileNetV2 widths tried, in order: the report's 1.0, then the official small files these machines have. */
     public static final double[] MOBILENET_ALPHAS = {1.0, 0.5, 0.35};
 
