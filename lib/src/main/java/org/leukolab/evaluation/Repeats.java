@@ -183,6 +183,11 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
                 "text/html", "<p>" + Tables.escape(toString()) + "</p>" + Tables.html(table(), 0));
     }
 
+    /** The seeds of a repeat: 5 in the full profile (1 to 5), 2 in the quick one (the code path, in CI). */
+    public static List<Long> seeds(org.leukolab.system.Profile p) {
+        return p.isQuick() ? List.of(1L, 2L) : List.of(1L, 2L, 3L, 4L, 5L);
+    }
+
     /** Mutable collector used by {@link Experiment#repeat}. */
     static List<Experiment.Run> newRuns() {
         return new ArrayList<>();

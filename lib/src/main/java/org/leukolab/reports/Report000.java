@@ -147,11 +147,6 @@ public final class Report000 {
         return asPublished ? b.scaled(1 / 255.0) : b;
     }
 
-    /** The seeds of a repeat: 5 in the full profile (1 to 5), 2 in the quick one (the code path, in CI). */
-    public static List<Long> repeatSeeds(Profile p) {
-        return p.isQuick() ? List.of(1L, 2L) : List.of(1L, 2L, 3L, 4L, 5L);
-    }
-
     /**
      * The custom CNN of notebook 21 trained on {@code split} with AdamW 1e-3, batch 32, early stopping on validation
      * accuracy (patience 5, best weights restored), the best checkpoint kept; scored on {@code test}.

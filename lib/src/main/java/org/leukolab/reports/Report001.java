@@ -172,6 +172,24 @@ public final class Report001 {
     }
 
     /**
+     * {@link #trainHead} once per seed ({@link Experiment#repeat}): a fresh head initialised with each seed, the trainer
+     * seeded with it, the same split; recorded under {@code <name>-seed<s>} and {@code <name>-repeats.json}.
+     */
+    public static org.leukolab.evaluation.Repeats repeatHead(Experiment exp, String name, Backbone backbone, LoadedImages images,
+                                                             ImageIndex.ThreeWaySplit parts, int epochs,
+                                                             org.leukolab.evaluation.Labels.Protocol protocol, List<Long> seeds) {
+        DataSet features = FeatureCache.pooledFeatures(backbone, images);
+        int classes = parts.train().classes().size();
+        long[] shape = {features.getFeatures().size(1), 1, 1};
+        return exp.repeat(name, seeds, seed -> Network.of(head(classes).standalone(shape, Optimizer.adam(1e-3), seed)),
+                t -> t.epochs(epochs).batchSize(BATCH).learningRate(1e-3),
+                Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
+                Batches.select(features, images, parts.test()),
+                Experiment.facts(protocol.describe("frozen base + head (GAP, Dense 128, Dropout 0.3, softmax " + classes
+                        + "), Adam 1e-3, batch 32"), Map.of("backbone", backbone.toString()), weights(backbone)));
+    }
+
+    /**
      * The weights facts of a report-001 backbone as loaded: EfficientNetB0 is the report's own (ImageNet, or random
      * without its file); any other backbone with ImageNet weights is a substitute.
      */

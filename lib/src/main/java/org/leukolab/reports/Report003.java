@@ -243,11 +243,6 @@ public final class Report003 {
                 Batches.select(features, images, parts.test()), facts);
     }
 
-    /** The seeds of a repeat: 5 in the full profile (1 to 5), 2 in the quick one (the code path, in CI). */
-    public static List<Long> repeatSeeds(Profile p) {
-        return p.isQuick() ? List.of(1L, 2L) : List.of(1L, 2L, 3L, 4L, 5L);
-    }
-
     /** {@link #trainHead} on features already computed (e.g. several backbones' features concatenated). */
     public static Experiment.Run trainOn(Experiment exp, String name, DataSet features, LoadedImages images,
                                          ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights, Map<String, ?> extras) {
