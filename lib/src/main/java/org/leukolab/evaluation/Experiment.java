@@ -193,35 +193,32 @@ public final class Experiment {
             throw new IllegalArgumentException(name + ": a repeat needs at least one seed");
         }
         long t0 = System.nanoTime();
-        List<Run> runs = Repeats.newRuns();
+        List<Run> runs = new java.util.ArrayList<>();
         for (long seed : seeds) {
             Map<String, Object> facts = new LinkedHashMap<>(extras);
             facts.put("repeat_of", name);
             runs.add(run(name + "-seed" + seed, network.apply(seed), t -> settings.apply(t).seed(seed), train, validation, test, facts));
         }
         Repeats r = new Repeats(name, seeds, runs, (System.nanoTime() - t0) / 1e9);
+        var gson = new com.google.gson.GsonBuilder().setPrettyPrinting().create();
         com.google.gson.JsonObject o = new com.google.gson.JsonObject();
         o.addProperty("name", name);
-        o.add("seeds", new com.google.gson.Gson().toJsonTree(seeds));
+        o.add("seeds", gson.toJsonTree(seeds));
         com.google.gson.JsonObject per = new com.google.gson.JsonObject();
+        com.google.gson.JsonObject spread = new com.google.gson.JsonObject();
         for (String m : List.of("accuracy", "macro_f1", "auc")) {
-            per.add(m, new com.google.gson.Gson().toJsonTree(r.test(m)));
+            per.add(m, gson.toJsonTree(r.test(m)));
+            spread.add(m, gson.toJsonTree(r.spread(m).toMap()));
         }
         o.addProperty("scored_on", r.scoredOn());
         o.add("per_seed", per);
-        com.google.gson.JsonObject spread = new com.google.gson.JsonObject();
-        for (String m : List.of("accuracy", "macro_f1", "auc")) {
-            spread.add(m, new com.google.gson.Gson().toJsonTree(r.spread(m).toMap()));
-        }
         o.add("spread", spread);
-        o.add(Labels.KEY, new com.google.gson.Gson().toJsonTree(results().labels(name + "-seed" + seeds.get(0)
-                        + (test == null ? "-val" : "-test"))
+        o.add(Labels.KEY, gson.toJsonTree(results().labels(name + "-seed" + seeds.get(0) + (test == null ? "-val" : "-test"))
                 .map(Labels::toMap).orElse(Map.of())));
         o.addProperty("results", name + "-seed<s>-val / -test");
         o.addProperty("seconds", r.seconds());
-        o.add("run", new com.google.gson.Gson().toJsonTree(org.leukolab.system.RunInfo.current()));
-        org.leukolab.system.AtomicFiles.writeString(results().dir().resolve(name + "-repeats.json"),
-                new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
+        o.add("run", gson.toJsonTree(org.leukolab.system.RunInfo.current()));
+        org.leukolab.system.AtomicFiles.writeString(results().dir().resolve(name + ResultStore.REPEATS), gson.toJson(o) + "\n");
         return r;
     }
 

@@ -26,10 +26,12 @@ public record Labels(String protocol, String weights, String data, String evalua
 
     public Labels {
         if (Protocol.of(protocol) == null) {
-            throw new IllegalArgumentException("unknown protocol label '" + protocol + "'; one of " + Protocol.allWords());
+            throw new IllegalArgumentException("unknown protocol label '" + protocol + "'; one of "
+                    + allWords(Protocol.values(), Protocol::words));
         }
         if (Weights.of(weights) == null) {
-            throw new IllegalArgumentException("unknown weights label '" + weights + "'; one of " + Weights.allWords());
+            throw new IllegalArgumentException("unknown weights label '" + weights + "'; one of "
+                    + allWords(Weights.values(), Weights::words));
         }
         if (!DATA.contains(data)) {
             throw new IllegalArgumentException("unknown data label '" + data + "'; one of " + DATA);
@@ -67,16 +69,7 @@ public record Labels(String protocol, String weights, String data, String evalua
         }
 
         static Protocol of(String words) {
-            for (Protocol p : values()) {
-                if (p.words.equals(words)) {
-                    return p;
-                }
-            }
-            return null;
-        }
-
-        static List<String> allWords() {
-            return java.util.Arrays.stream(values()).map(Protocol::words).toList();
+            return byWords(values(), Protocol::words, words);
         }
     }
 
@@ -102,17 +95,17 @@ public record Labels(String protocol, String weights, String data, String evalua
         }
 
         static Weights of(String words) {
-            for (Weights w : values()) {
-                if (w.words.equals(words)) {
-                    return w;
-                }
-            }
-            return null;
+            return byWords(values(), Weights::words, words);
         }
+    }
 
-        static List<String> allWords() {
-            return java.util.Arrays.stream(values()).map(Weights::words).toList();
-        }
+    /** The constant whose words are {@code words}, or null. */
+    private static <E> E byWords(E[] values, java.util.function.Function<E, String> words, String wanted) {
+        return java.util.Arrays.stream(values).filter(v -> words.apply(v).equals(wanted)).findFirst().orElse(null);
+    }
+
+    private static <E> List<String> allWords(E[] values, java.util.function.Function<E, String> words) {
+        return java.util.Arrays.stream(values).map(words).toList();
     }
 
     /** As stored in a result file. */

@@ -1,6 +1,5 @@
 package org.leukolab.evaluation;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -186,10 +185,5 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
     /** The seeds of a repeat: 5 in the full profile (1 to 5), 2 in the quick one (the code path, in CI). */
     public static List<Long> seeds(org.leukolab.system.Profile p) {
         return p.isQuick() ? List.of(1L, 2L) : List.of(1L, 2L, 3L, 4L, 5L);
-    }
-
-    /** Mutable collector used by {@link Experiment#repeat}. */
-    static List<Experiment.Run> newRuns() {
-        return new ArrayList<>();
     }
 }

@@ -60,7 +60,7 @@ public final class ResultStore {
 
     /** Saves a report under a short name (e.g. {@code random-forest-val}); returns the file. */
     public Path save(String name, ClassificationReport report, Map<String, ?> extras) {
-        return save(name, report, Double.NaN, null, extras);
+        return save(name, report, Double.NaN, null, extras, null, null);
     }
 
     /**
@@ -69,6 +69,12 @@ public final class ResultStore {
      * {@code <name>.predictions.json}.
      */
     public Path save(String name, Predictions p, Map<String, ?> extras) {
+        Path f = save(name, p.report(), p.scores().auc(), intervals(p), extras, null, null);
+        savePredictions(name, p);
+        return f;
+    }
+
+    private static JsonObject intervals(Predictions p) {
         JsonObject intervals = new JsonObject();
         for (Metric m : List.of(Metric.ACCURACY, Metric.F1)) {
             Bootstrap.Interval ci = Bootstrap.interval(p, m);
@@ -79,9 +85,7 @@ public final class ResultStore {
             o.addProperty("seed", Bootstrap.DEFAULT_SEED);
             intervals.add(m == Metric.F1 ? "macro_f1" : "accuracy", o);
         }
-        Path f = save(name, p.report(), p.scores().auc(), intervals, extras);
-        savePredictions(name, p);
-        return f;
+        return intervals;
     }
 
     /**
@@ -89,26 +93,14 @@ public final class ResultStore {
      * when the result is computed).
      */
     public Path save(String name, Predictions p, Map<String, ?> extras, Labels labels, Long seed) {
-        Path f = save(name, p, extras);
-        return addLabels(f, labels, seed);
+        Path f = save(name, p.report(), p.scores().auc(), intervals(p), extras, labels, seed);
+        savePredictions(name, p);
+        return f;
     }
 
     /** {@link #save(String, ClassificationReport, Map)} with the result's {@link Labels} and seed. */
     public Path save(String name, ClassificationReport report, Map<String, ?> extras, Labels labels, Long seed) {
-        return addLabels(save(name, report, extras), labels, seed);
-    }
-
-    private Path addLabels(Path f, Labels labels, Long seed) {
-        try {
-            JsonObject o = GSON.fromJson(Files.readString(f, StandardCharsets.UTF_8), JsonObject.class);
-            o.add(Labels.KEY, GSON.toJsonTree(labels.toMap()));
-            if (seed != null) {
-                o.addProperty("seed", seed);
-            }
-            return write(f.getFileName().toString(), GSON.toJson(o));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return save(name, report, Double.NaN, null, extras, labels, seed);
     }
 
     /** The labels a result was recorded with; empty for a result saved without them. */
@@ -145,7 +137,8 @@ public final class ResultStore {
         }
     }
 
-    private Path save(String name, ClassificationReport report, double auc, JsonObject intervals, Map<String, ?> extras) {
+    private Path save(String name, ClassificationReport report, double auc, JsonObject intervals, Map<String, ?> extras,
+                      Labels labels, Long seed) {
         JsonObject o = new JsonObject();
         o.addProperty("title", report.title());
         o.add("classes", GSON.toJsonTree(report.classes()));
@@ -171,6 +164,12 @@ public final class ResultStore {
         }
         o.add("extras", GSON.toJsonTree(extras == null ? Map.of() : extras));
         o.add("run", GSON.toJsonTree(RunInfo.current()));
+        if (labels != null) {
+            o.add(Labels.KEY, GSON.toJsonTree(labels.toMap()));
+        }
+        if (seed != null) {
+            o.addProperty("seed", seed);
+        }
         return write(name + ".json", GSON.toJson(o));
     }
 

@@ -69,6 +69,16 @@ public record Verdict(Kind kind, String reason, double difference) {
      */
     public static Verdict of(double published, double reproduced, double low, double high, Labels labels, String profile,
                              String measuredOn, String publishedOn, long images) {
+        return of(published, reproduced, low, high, labels, profile, measuredOn, publishedOn, images, Double.NaN, Double.NaN, 0);
+    }
+
+    /**
+     * {@link #of} for a result repeated over seeds: {@code seedMin} and {@code seedMax} (in %) are the range of the
+     * metric over {@code seeds} seeds (0 for a single run); a published value inside that range counts as reproduced
+     * within the run-to-run spread even when it lies outside one run's bootstrap interval.
+     */
+    public static Verdict of(double published, double reproduced, double low, double high, Labels labels, String profile,
+                             String measuredOn, String publishedOn, long images, double seedMin, double seedMax, int seeds) {
         if (Double.isNaN(reproduced)) {
             return new Verdict(Kind.NOT_RUN, "no result saved", Double.NaN);
         }
@@ -95,26 +105,6 @@ public record Verdict(Kind kind, String reason, double difference) {
         if (labels.weights().equals(Labels.Weights.RANDOM.words())) {
             return new Verdict(Kind.NOT_COMPARABLE, "random-weight backbone: its ImageNet file is not on these machines", diff);
         }
-        return compare(published, reproduced, low, high, labels, Double.NaN, Double.NaN, 0);
-    }
-
-    /**
-     * {@link #of} for a result repeated over seeds: {@code seedMin} and {@code seedMax} (in %) are the range of the
-     * metric over {@code seeds} seeds; a published value inside that range counts as reproduced within the
-     * run-to-run spread even when it lies outside one run's bootstrap interval.
-     */
-    public static Verdict of(double published, double reproduced, double low, double high, Labels labels, String profile,
-                             String measuredOn, String publishedOn, long images, double seedMin, double seedMax, int seeds) {
-        Verdict v = of(published, reproduced, low, high, labels, profile, measuredOn, publishedOn, images);
-        if (seeds < 2 || (v.kind() != Kind.DIFFERS && v.kind() != Kind.REPRODUCED)) {
-            return v;
-        }
-        return compare(published, reproduced, low, high, labels, seedMin, seedMax, seeds);
-    }
-
-    private static Verdict compare(double published, double reproduced, double low, double high, Labels labels, double seedMin,
-                                   double seedMax, int seeds) {
-        double diff = reproduced - published;
         boolean inSpread = seeds >= 2 && seedMin <= published && published <= seedMax;
         boolean inside = inSpread || (Double.isNaN(low) ? Math.abs(diff) <= TOLERANCE : low <= published && published <= high);
         String how = Double.isNaN(low) ? String.format(Locale.ROOT, "%+.2f points (no interval; tolerance %.1f)", diff, TOLERANCE)

@@ -164,11 +164,18 @@ public final class Report001 {
         DataSet features = FeatureCache.pooledFeatures(backbone, images);
         int classes = parts.train().classes().size();
         var net = head(classes).standalone(new long[] {features.getFeatures().size(1), 1, 1}, Optimizer.adam(1e-3), SEED);
-        return exp.run(name, Network.of(net), t -> t.epochs(epochs).batchSize(BATCH).seed(SEED).learningRate(1e-3),
+        return exp.run(name, Network.of(net), t -> headSettings(epochs).apply(t).seed(SEED),
                 Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
-                Batches.select(features, images, parts.test()),
-                Experiment.facts(protocol.describe("frozen base + head (GAP, Dense 128, Dropout 0.3, softmax " + classes
-                        + "), Adam 1e-3, batch 32"), Map.of("backbone", backbone.toString()), weights(backbone)));
+                Batches.select(features, images, parts.test()), headFacts(protocol, classes, backbone));
+    }
+
+    private static java.util.function.UnaryOperator<org.leukolab.training.Trainer.Builder> headSettings(int epochs) {
+        return t -> t.epochs(epochs).batchSize(BATCH).learningRate(1e-3);
+    }
+
+    private static Map<String, Object> headFacts(org.leukolab.evaluation.Labels.Protocol protocol, int classes, Backbone backbone) {
+        return Experiment.facts(protocol.describe("frozen base + head (GAP, Dense 128, Dropout 0.3, softmax " + classes
+                + "), Adam 1e-3, batch 32"), Map.of("backbone", backbone.toString()), weights(backbone));
     }
 
     /**
@@ -182,11 +189,9 @@ public final class Report001 {
         int classes = parts.train().classes().size();
         long[] shape = {features.getFeatures().size(1), 1, 1};
         return exp.repeat(name, seeds, seed -> Network.of(head(classes).standalone(shape, Optimizer.adam(1e-3), seed)),
-                t -> t.epochs(epochs).batchSize(BATCH).learningRate(1e-3),
-                Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
-                Batches.select(features, images, parts.test()),
-                Experiment.facts(protocol.describe("frozen base + head (GAP, Dense 128, Dropout 0.3, softmax " + classes
-                        + "), Adam 1e-3, batch 32"), Map.of("backbone", backbone.toString()), weights(backbone)));
+                headSettings(epochs), Batches.select(features, images, parts.train()),
+                Batches.select(features, images, parts.validation()), Batches.select(features, images, parts.test()),
+                headFacts(protocol, classes, backbone));
     }
 
     /**

@@ -232,30 +232,37 @@ public final class Report003 {
     public static org.leukolab.evaluation.Repeats repeatOn(Experiment exp, String name, DataSet features, LoadedImages images,
                                                            ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights,
                                                            List<Long> seeds, Map<String, ?> extras) {
-        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
-        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
-        facts.put("class_weights", classWeights);
         long[] shape = {features.getFeatures().size(1), 1, 1};
-        return exp.repeat(name, seeds, seed -> Network.of(head().standalone(shape, Optimizer.adam(1e-3), seed)), t -> {
+        return exp.repeat(name, seeds, seed -> Network.of(head().standalone(shape, Optimizer.adam(1e-3), seed)),
+                headSettings(parts, epochs, classWeights), Batches.select(features, images, parts.train()),
+                Batches.select(features, images, parts.validation()), Batches.select(features, images, parts.test()),
+                headFacts(extras, classWeights));
+    }
+
+    /** The common settings of a head on cached features: Adam 1e-3, batch 32, early stopping on validation macro F1. */
+    private static java.util.function.UnaryOperator<org.leukolab.training.Trainer.Builder> headSettings(ImageIndex.ThreeWaySplit parts,
+                                                                                                      int epochs, boolean classWeights) {
+        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
+        return t -> {
             t.epochs(epochs).batchSize(BATCH).learningRate(1e-3).callbacks(EarlyStopping.on("val_f1", 4, true));
             return classWeights ? t.classWeights(w) : t;
-        }, Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
-                Batches.select(features, images, parts.test()), facts);
+        };
+    }
+
+    private static Map<String, Object> headFacts(Map<String, ?> extras, boolean classWeights) {
+        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
+        facts.put("class_weights", classWeights);
+        return facts;
     }
 
     /** {@link #trainHead} on features already computed (e.g. several backbones' features concatenated). */
     public static Experiment.Run trainOn(Experiment exp, String name, DataSet features, LoadedImages images,
                                          ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights, Map<String, ?> extras) {
         var net = head().standalone(new long[] {features.getFeatures().size(1), 1, 1}, Optimizer.adam(1e-3), SEED);
-        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
-        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
-        facts.put("class_weights", classWeights);
-        return exp.run(name, Network.of(net), t -> {
-            t.epochs(epochs).batchSize(BATCH).seed(SEED).learningRate(1e-3)
-                    .callbacks(EarlyStopping.on("val_f1", 4, true));
-            return classWeights ? t.classWeights(w) : t;
-        }, Batches.select(features, images, parts.train()), Batches.select(features, images, parts.validation()),
-                Batches.select(features, images, parts.test()), facts);
+        var settings = headSettings(parts, epochs, classWeights);
+        return exp.run(name, Network.of(net), t -> settings.apply(t).seed(SEED), Batches.select(features, images, parts.train()),
+                Batches.select(features, images, parts.validation()), Batches.select(features, images, parts.test()),
+                headFacts(extras, classWeights));
     }
 
     /**

@@ -55,7 +55,10 @@ public abstract class Network {
         return model().score();
     }
 
-    /** Average loss on a batch without training (inference mode). */
+    /**
+     * Average loss on a batch without training (inference mode), as DL4J scores it: every regularisation term added,
+     * weight decay included (the trainer logs Keras' loss instead; see {@link #regularizationScore()}).
+     */
     public abstract double score(DataSet batch);
 
     /** Predictions in inference mode. */
@@ -127,16 +130,38 @@ public abstract class Network {
         return regularization(true);
     }
 
+    /** True when some trainable parameter has a decoupled weight decay ({@code WeightDecay}). */
+    public boolean hasWeightDecay() {
+        for (org.deeplearning4j.nn.api.Layer layer : layers()) {
+            var conf = trainableConf(layer);
+            if (conf != null && layer.paramTable(true).keySet().stream().map(conf::getRegularizationByParam)
+                    .anyMatch(regs -> regs != null && regs.stream().anyMatch(r -> r instanceof org.nd4j.linalg.learning.regularization.WeightDecay))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private org.deeplearning4j.nn.api.Layer[] layers() {
+        return model() instanceof MultiLayerNetwork m ? m.getLayers() : ((ComputationGraph) model()).getLayers();
+    }
+
+    /** A layer's configuration, or null for a layer DL4J never regularises (frozen, or without one). */
+    private static org.deeplearning4j.nn.conf.layers.Layer trainableConf(org.deeplearning4j.nn.api.Layer layer) {
+        if (layer.conf() == null || layer.conf().getLayer() == null || layer instanceof org.deeplearning4j.nn.layers.FrozenLayer
+                || layer instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop) {
+            return null;
+        }
+        return layer.conf().getLayer();
+    }
+
     private double regularization(boolean weightDecay) {
-        org.deeplearning4j.nn.api.Layer[] layers = model() instanceof MultiLayerNetwork m ? m.getLayers()
-                : ((ComputationGraph) model()).getLayers();
         double sum = 0;
-        for (org.deeplearning4j.nn.api.Layer layer : layers) {
-            if (layer.conf() == null || layer.conf().getLayer() == null || layer instanceof org.deeplearning4j.nn.layers.FrozenLayer
-                    || layer instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop) {
+        for (org.deeplearning4j.nn.api.Layer layer : layers()) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = trainableConf(layer);
+            if (conf == null) {
                 continue; // frozen layers are not regularised (DL4J skips them too)
             }
-            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
             for (Map.Entry<String, INDArray> e : layer.paramTable(true).entrySet()) {
                 List<org.nd4j.linalg.learning.regularization.Regularization> regs = conf.getRegularizationByParam(e.getKey());
                 if (regs == null) {

@@ -305,6 +305,7 @@ public final class Trainer {
         callbacks.forEach(c -> c.onTrainStart(ctx));
         net.model().addListeners(net.outputCatcher());
         int batches = (n + batchSize - 1) / batchSize;
+        boolean decays = net.hasWeightDecay(); // once: the per-step term is a pass over every weight
         List<String> classNames = train.classNames();
         ExecutorService prefetch = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "leukolab-prefetch");
@@ -336,7 +337,7 @@ public final class Trainer {
                             next = prefetch.submit(batchTask(train, order, epoch, b + 1));
                         }
                         int size = batch.numExamples();
-                        double decay = net.weightDecayScore(); // DL4J's score adds it; Keras' AdamW loss does not
+                        double decay = decays ? net.weightDecayScore() : 0; // DL4J's score adds it; Keras' AdamW loss does not
                         net.fit(batch);
                         lossSum += (net.lastScore() - decay) * size;
                         decaySum += decay * size;

@@ -33,20 +33,29 @@ class KerasLossTest {
         return n;
     }
 
+    /** Mean categorical cross-entropy of the network's inference-mode outputs on {@code d}, by hand. */
+    static double crossEntropy(MultiLayerNetwork m, DataSet d) {
+        INDArray p = m.output(d.getFeatures(), false);
+        double ce = 0;
+        for (int i = 0; i < d.numExamples(); i++) {
+            ce -= Math.log(p.getDouble(i, d.getLabels().getRow(i).argMax().getInt(0)));
+        }
+        return ce / d.numExamples();
+    }
+
+    static DataSet data() {
+        DataSet d = TrainerTest.blobs(12, 3);
+        return new DataSet(d.getFeatures().castTo(DataType.DOUBLE), d.getLabels().castTo(DataType.DOUBLE));
+    }
+
     @Test
     void underAdamWTheLossIsTheCrossEntropyAndTheDecayIsLoggedApart() {
         double wd = 0.05; // larger than Keras' 0.004, so the old error would be far above the tolerance
         MultiLayerNetwork m = net(Optimizer.adamW(1e-3, wd));
-        DataSet d = TrainerTest.blobs(12, 3);
-        d = new DataSet(d.getFeatures().castTo(DataType.DOUBLE), d.getLabels().castTo(DataType.DOUBLE));
+        DataSet d = data();
         // by hand, with the weights before the step: mean categorical cross-entropy, and 0.5 wd sum(w^2) over every
         // weight and bias (Optimizer.adamW decays both)
-        INDArray p = m.output(d.getFeatures(), false);
-        double ce = 0;
-        for (int i = 0; i < 12; i++) {
-            ce -= Math.log(p.getDouble(i, d.getLabels().getRow(i).argMax().getInt(0)));
-        }
-        ce /= 12;
+        double ce = crossEntropy(m, d);
         double penalty = 0.5 * wd * m.params().mul(m.params()).sumNumber().doubleValue();
         assertTrue(penalty > 1e-2, "the penalty is large enough to tell the two losses apart: " + penalty);
 
@@ -56,28 +65,18 @@ class KerasLossTest {
         assertEquals(ce, h.doubleColumn("loss").get(0), 1e-9, "loss = cross-entropy, without the weight-decay penalty");
         assertEquals(penalty, h.doubleColumn("weight_decay_penalty").get(0), 1e-9, "the penalty, in its own column");
         // val_loss: cross-entropy of the stepped weights, nothing added for the decay
-        INDArray after = m.output(d.getFeatures(), false);
-        double valCe = 0;
-        for (int i = 0; i < 12; i++) {
-            valCe -= Math.log(after.getDouble(i, d.getLabels().getRow(i).argMax().getInt(0)));
-        }
-        assertEquals(valCe / 12, h.doubleColumn("val_loss").get(0), 1e-6);
+        assertEquals(crossEntropy(m, d), h.doubleColumn("val_loss").get(0), 1e-6);
         assertEquals(0.0, Network.of(m).regularizationScore(), "no L1/L2 terms here: nothing for Keras to add");
     }
 
     @Test
     void withoutWeightDecayNothingChangesAndNoColumnIsAdded() {
         MultiLayerNetwork m = net(Optimizer.adam(1e-3));
-        DataSet d = TrainerTest.blobs(12, 3);
-        d = new DataSet(d.getFeatures().castTo(DataType.DOUBLE), d.getLabels().castTo(DataType.DOUBLE));
-        INDArray p = m.output(d.getFeatures(), false);
-        double ce = 0;
-        for (int i = 0; i < 12; i++) {
-            ce -= Math.log(p.getDouble(i, d.getLabels().getRow(i).argMax().getInt(0)));
-        }
+        DataSet d = data();
+        double ce = crossEntropy(m, d);
         TrainingResult r = Trainer.builder("adam").epochs(1).batchSize(12).seed(1).learningRate(1e-3).progress(false).oneDnn(false)
                 .build().fit(Network.of(m), d, null);
-        assertEquals(ce / 12, r.history().doubleColumn("loss").get(0), 1e-9);
+        assertEquals(ce, r.history().doubleColumn("loss").get(0), 1e-9);
         assertTrue(!r.history().columnNames().contains("weight_decay_penalty"));
     }
 }
