@@ -37,6 +37,12 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
         return runs.stream().mapToDouble(r -> value(r, metric)).toArray();
     }
 
+    /** " [stand-in]", " [sample]", ... when the runs' data is not the full dataset (every table and line says so). */
+    private String dataNote() {
+        String kind = runs.get(0).dataKind();
+        return kind == null || kind.equals("full") ? "" : " [" + kind + "]";
+    }
+
     /** {@code test}, or {@code validation} when the runs had no test set. */
     public String scoredOn() {
         return runs.get(0).testPredictions() == null ? "validation" : "test";
@@ -95,7 +101,7 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
             epochs.append(runs.get(i).training() == null ? 0 : runs.get(i).training().epochs());
         }
         StringColumn row = StringColumn.create("run", seeds.stream().map(s -> "seed " + s).toList());
-        Table t = Table.create(name + ": " + runs.size() + " seeds", row, seed, acc, f1, auc, epochs);
+        Table t = Table.create(name + dataNote() + ": " + runs.size() + " seeds", row, seed, acc, f1, auc, epochs);
         for (String stat : List.of("mean", "sd", "min", "max")) {
             row.append(stat);
             seed.appendMissing();
@@ -123,7 +129,7 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
             throw new IllegalArgumentException(name + " and " + other.name + " were not run over the same seeds: " + seeds + " and "
                     + other.seeds);
         }
-        return SeedPaired.of(name, other.name, metric, seeds, test(metric), other.test(metric));
+        return SeedPaired.of(name + dataNote(), other.name + other.dataNote(), metric, seeds, test(metric), other.test(metric));
     }
 
     /** Per-seed differences of two repeats and their t-interval. */
@@ -172,7 +178,8 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s over %d seeds %s in %.0f s: %s; %s", name, seeds.size(), seeds, seconds,
+        return String.format(Locale.ROOT, "%s%s over %d seeds %s in %.0f s: %s; %s", name, dataNote(), seeds.size(), seeds,
+                seconds,
                 spread("accuracy"), spread("macro_f1"));
     }
 
