@@ -205,6 +205,17 @@ window.addEventListener('load', () => {
 """
 
 
+# The look of leukolab's pages (the reviewer's page here, the comparison page in tools/compare_page.py).
+PAGE_CSS = """body{font-family:sans-serif;margin:0.6em 1em} h1{font-size:130%;margin:0.2em 0} .meta{margin:0 0 0.4em;font-size:85%;color:#555}
+table{border-collapse:collapse;font-size:85%} td,th{border-bottom:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
+th[data-col]{cursor:pointer} .wide{overflow-x:auto} .passed{color:green} .failed,.error{color:red}
+#cards{display:grid;grid-template-columns:1fr 1fr;gap:6px 12px} .card{border:1px solid #ddd;padding:2px 8px}
+.card h3{font-size:95%;margin:0.2em 0} .counts{margin:0;font-size:90%} img.chart{width:100%;max-height:400px;object-fit:contain;object-position:left}
+tr.v-reproduced td:nth-child(9), #summary tr.v-reproduced td:nth-child(9){color:#1b7f3b;font-weight:bold}
+tr.v-differs td:nth-child(9), #summary tr.v-differs td:nth-child(9){color:#c62828;font-weight:bold}
+tr.v-not-comparable-here td, tr.v-not-run td{color:#777}"""
+
+
 def write_report(results: list[dict], out_dir: Path, profile: str) -> None:
     meta = {"profile": profile, "commit": git_commit(), "machine": machine(),
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -221,14 +232,7 @@ def write_report(results: list[dict], out_dir: Path, profile: str) -> None:
         f"<td><pre style='white-space:pre-wrap;margin:0'>{html.escape(r['message'][:3000])}</pre></td></tr>"
         for r in lines)
     page = f"""<!doctype html><html><head><meta charset='utf-8'><title>leukolab: published and reproduced</title>
-<style>body{{font-family:sans-serif;margin:0.6em 1em}} h1{{font-size:130%;margin:0.2em 0}} .meta{{margin:0 0 0.4em;font-size:85%;color:#555}}
-table{{border-collapse:collapse;font-size:85%}} td,th{{border-bottom:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}}
-th[data-col]{{cursor:pointer}} .wide{{overflow-x:auto}} .passed{{color:green}} .failed,.error{{color:red}}
-#cards{{display:grid;grid-template-columns:1fr 1fr;gap:6px 12px}} .card{{border:1px solid #ddd;padding:2px 8px}}
-.card h3{{font-size:95%;margin:0.2em 0}} .counts{{margin:0;font-size:90%}} img.chart{{width:100%;max-height:400px;object-fit:contain;object-position:left}}
-tr.v-reproduced td:nth-child(9), #summary tr.v-reproduced td:nth-child(9){{color:#1b7f3b;font-weight:bold}}
-tr.v-differs td:nth-child(9), #summary tr.v-differs td:nth-child(9){{color:#c62828;font-weight:bold}}
-tr.v-not-comparable-here td, tr.v-not-run td{{color:#777}}</style>
+<style>{PAGE_CSS}</style>
 <script>{PAGE_SCRIPT}</script>
 </head><body><h1>leukolab: published and reproduced</h1>
 <p class='meta'>Page written after the profile <b>{html.escape(profile)}</b> run &middot; commit {html.escape(meta['commit'])} &middot;
@@ -240,6 +244,14 @@ tr.v-not-comparable-here td, tr.v-not-run td{{color:#777}}</style>
     tmp = out_dir / "index.html.tmp"
     tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, out_dir / "index.html")
+
+
+def compare_pages(since: float) -> None:
+    """Renders the page of every comparison a notebook wrote during this run (notebook 90: build/compare/*/compare.json)."""
+    import compare_page
+    for f in sorted((ROOT / "build" / "compare").glob("*/compare.json")):
+        if f.stat().st_mtime >= since:
+            print(f"comparison page: {compare_page.write(f)}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
@@ -267,6 +279,7 @@ def main(argv=None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     results = []
+    started = time.time()
     for p in paths:
         print(f"running {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p} (profile {a.profile}) ...",
               file=sys.stderr, flush=True)
@@ -276,6 +289,7 @@ def main(argv=None) -> int:
         if r["status"] != "passed":
             print("  " + r["message"].replace("\n", "\n  "), file=sys.stderr, flush=True)
     write_report(results, out_dir, a.profile)
+    compare_pages(started)
     failed = [r for r in results if r["status"] != "passed"]
     print(f"{len(results) - len(failed)} of {len(results)} notebooks passed; report: {out_dir / 'index.html'}",
           file=sys.stderr)

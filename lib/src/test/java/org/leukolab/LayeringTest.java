@@ -22,7 +22,7 @@ class LayeringTest {
     static final List<String> LAYERS = List.of(
             "system", "notebook", "backend",
             "data", "preprocessing", "balancing", "augmentation", "metrics",
-            "models", "training", "evaluation", "plots",
+            "models", "training", "evaluation", "plots", "compare",
             "reports");
 
     private static final JavaClasses CLASSES = new ClassFileImporter()

@@ -71,6 +71,20 @@ public final class Experiment {
     }
 
     /**
+     * The data of runs on images that are not a catalog dataset (e.g. a user's own folder): {@code datasets} names them,
+     * {@code kind} is {@code full}, {@code sample}, {@code stand-in} or {@code sample + stand-in}.
+     */
+    public Experiment data(String datasets, String kind) {
+        if (!Labels.DATA.contains(kind)) {
+            throw new IllegalArgumentException("unknown data kind '" + kind + "'; one of " + Labels.DATA);
+        }
+        common.put("datasets", datasets);
+        dataKind = kind;
+        common.put("data", dataKind);
+        return this;
+    }
+
+    /**
      * Keeps results ({@code <dir>/results/<report>}) and checkpoints ({@code <dir>/checkpoints/<report>}) under
      * {@code dir} instead of the workspace's build folder (and never in the committed results).
      */
@@ -268,6 +282,18 @@ public final class Experiment {
         List<String> files = images.index().records().stream().map(x -> x.split() + "/" + x.label() + "/" + x.fileName()).toList();
         results().savePredictions(name, files, images.labels(), predicted, images.classes());
         return r;
+    }
+
+    /**
+     * Records predictions with class probabilities made outside a trainer (e.g. a Random Forest's vote shares) under
+     * {@code name}, scored on {@code evaluatedOn}, with this experiment's facts and {@code extras} (which must say the
+     * protocol and weights, and may give the {@code seed}).
+     */
+    public Predictions recordScored(String name, Predictions predictions, String evaluatedOn, Map<String, ?> extras) {
+        Map<String, Object> facts = new LinkedHashMap<>(common);
+        facts.putAll(extras);
+        record(name, predictions, facts, evaluatedOn);
+        return predictions;
     }
 
     /** The key of a result's seed among its facts. */

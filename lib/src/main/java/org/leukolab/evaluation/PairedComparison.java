@@ -187,6 +187,16 @@ public final class PairedComparison implements Rich {
         return Math.min(1.0, 2 * sum);
     }
 
+    /** The first model's name. */
+    public String nameA() {
+        return nameA;
+    }
+
+    /** The second model's name. */
+    public String nameB() {
+        return nameB;
+    }
+
     public double accuracyA() {
         return accuracyA;
     }

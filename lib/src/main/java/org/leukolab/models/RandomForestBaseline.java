@@ -105,6 +105,20 @@ public final class RandomForestBaseline {
     }
 
     /**
+     * The share of trees voting for each class, per image (rows sum to 1): the forest's class probabilities, for
+     * scores that need a ranking (AUC) as well as the majority vote.
+     */
+    public double[][] voteShares(LoadedImages images) {
+        check(images);
+        DataFrame df = frame(images, false);
+        double[][] out = new double[images.size()][classes.size()];
+        for (int i = 0; i < out.length; i++) {
+            forest.vote(df.get(i), out[i]);
+        }
+        return out;
+    }
+
+    /**
      * The report's rule: a class only when more than half of the trees vote for it, else
      * {@link ConfusionMatrix#NO_CLASS}.
      */

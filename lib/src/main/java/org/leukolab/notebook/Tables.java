@@ -53,6 +53,40 @@ public final class Tables {
         return t;
     }
 
+    /**
+     * A table from rows given as maps (column name to value), columns in the first row's order: numbers become double
+     * columns (integers: integer columns), everything else strings; a missing or null value is a missing cell.
+     */
+    public static Table ofRows(String title, java.util.List<? extends Map<String, ?>> rows) {
+        Table t = Table.create(title);
+        if (rows.isEmpty()) {
+            return t;
+        }
+        for (String name : rows.get(0).keySet()) {
+            Object first = rows.stream().map(r -> (Object) r.get(name)).filter(java.util.Objects::nonNull).findFirst().orElse("");
+            if (first instanceof Integer || first instanceof Long) {
+                var c = tech.tablesaw.api.IntColumn.create(name);
+                rows.forEach(r -> c.append(r.get(name) == null ? null : ((Number) r.get(name)).intValue()));
+                t.addColumns(c);
+            } else if (first instanceof Number) {
+                var c = tech.tablesaw.api.DoubleColumn.create(name);
+                rows.forEach(r -> {
+                    if (r.get(name) == null) {
+                        c.appendMissing();
+                    } else {
+                        c.append(((Number) r.get(name)).doubleValue());
+                    }
+                });
+                t.addColumns(c);
+            } else {
+                var c = tech.tablesaw.api.StringColumn.create(name);
+                rows.forEach(r -> c.append(r.get(name) == null ? "" : String.valueOf(r.get(name))));
+                t.addColumns(c);
+            }
+        }
+        return t;
+    }
+
     public static String escape(String s) {
         return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\n", "<br>");

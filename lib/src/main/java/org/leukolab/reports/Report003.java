@@ -16,6 +16,8 @@ import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.leukolab.compare.Extractor;
+import org.leukolab.compare.FeatureHeads;
 import org.leukolab.data.Dataset;
 import org.leukolab.data.DatasetCatalog;
 import org.leukolab.data.ImageIndex;
@@ -34,9 +36,6 @@ import org.leukolab.models.backbones.ImageNetWeights;
 import org.leukolab.models.backbones.Transfer;
 import org.leukolab.system.AtomicFiles;
 import org.leukolab.system.Profile;
-import org.leukolab.training.Batches;
-import org.leukolab.training.EarlyStopping;
-import org.leukolab.training.Network;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -232,37 +231,21 @@ public final class Report003 {
     public static org.leukolab.evaluation.Repeats repeatOn(Experiment exp, String name, DataSet features, LoadedImages images,
                                                            ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights,
                                                            List<Long> seeds, Map<String, ?> extras) {
-        long[] shape = {features.getFeatures().size(1), 1, 1};
-        return exp.repeat(name, seeds, seed -> Network.of(head().standalone(shape, Optimizer.adam(1e-3), seed)),
-                headSettings(parts, epochs, classWeights), Batches.select(features, images, parts.train()),
-                Batches.select(features, images, parts.validation()), Batches.select(features, images, parts.test()),
-                headFacts(extras, classWeights));
+        return heads(epochs, classWeights).repeat(exp, name, features, images, parts, seeds, extras);
     }
 
-    /** The common settings of a head on cached features: Adam 1e-3, batch 32, early stopping on validation macro F1. */
-    private static java.util.function.UnaryOperator<org.leukolab.training.Trainer.Builder> headSettings(ImageIndex.ThreeWaySplit parts,
-                                                                                                      int epochs, boolean classWeights) {
-        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
-        return t -> {
-            t.epochs(epochs).batchSize(BATCH).learningRate(1e-3).callbacks(EarlyStopping.on("val_f1", 4, true));
-            return classWeights ? t.classWeights(w) : t;
-        };
-    }
-
-    private static Map<String, Object> headFacts(Map<String, ?> extras, boolean classWeights) {
-        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
-        facts.put("class_weights", classWeights);
-        return facts;
+    /**
+     * The common settings of a head on cached features ({@link FeatureHeads}): the report's {@link #head}, Adam 1e-3,
+     * batch 32, early stopping on validation macro F1 with patience 4.
+     */
+    public static FeatureHeads heads(int epochs, boolean classWeights) {
+        return new FeatureHeads(head(), BATCH, 1e-3, epochs, 4, classWeights);
     }
 
     /** {@link #trainHead} on features already computed (e.g. several backbones' features concatenated). */
     public static Experiment.Run trainOn(Experiment exp, String name, DataSet features, LoadedImages images,
                                          ImageIndex.ThreeWaySplit parts, int epochs, boolean classWeights, Map<String, ?> extras) {
-        var net = head().standalone(new long[] {features.getFeatures().size(1), 1, 1}, Optimizer.adam(1e-3), SEED);
-        var settings = headSettings(parts, epochs, classWeights);
-        return exp.run(name, Network.of(net), t -> settings.apply(t).seed(SEED), Batches.select(features, images, parts.train()),
-                Batches.select(features, images, parts.validation()), Batches.select(features, images, parts.test()),
-                headFacts(extras, classWeights));
+        return heads(epochs, classWeights).train(exp, name, features, images, parts, SEED, extras);
     }
 
     /**
@@ -276,19 +259,8 @@ public final class Report003 {
                                                  Backbone backbone, LoadedImages images, ImageIndex.ThreeWaySplit parts,
                                                  org.leukolab.augmentation.BatchTransform augmentation, int epochs, double learningRate,
                                                  Map<String, ?> extras) {
-        var pre = org.leukolab.augmentation.Augmentations.preprocessing(backbone.preprocessing());
-        var transform = augmentation == null ? pre : augmentation.then(pre);
-        double[] w = org.leukolab.balancing.ClassBalancer.classWeights(parts.train().labels(), parts.train().classes().size());
-        LoadedImages train = images.subset(images.positionsOf(parts.train()));
-        LoadedImages val = images.subset(images.positionsOf(parts.validation()));
-        LoadedImages test = images.subset(images.positionsOf(parts.test()));
-        Map<String, Object> facts = new java.util.LinkedHashMap<>(extras);
-        facts.put("augmentation", augmentation == null ? "none" : augmentation.id());
-        facts.put("learning_rate", learningRate);
-        return exp.run(name, Network.of(model), t -> t.epochs(epochs).batchSize(BATCH).seed(SEED).learningRate(learningRate)
-                        .classWeights(w).transform(transform).callbacks(EarlyStopping.on("val_f1", 4, true)),
-                org.leukolab.training.ImageBatches.of(train), org.leukolab.training.ImageBatches.of(val).preprocessed(backbone.preprocessing()),
-                org.leukolab.training.ImageBatches.of(test).preprocessed(backbone.preprocessing()), facts);
+        return new org.leukolab.compare.ImageTraining(BATCH, learningRate, epochs, 4, true)
+                .train(exp, name, model, backbone, images, parts, augmentation, SEED, extras);
     }
 
     /** The last convolution block's output of a backbone: where Grad-CAM looks (e.g. MobileNetV2's {@code out_relu}). */
@@ -351,13 +323,6 @@ public final class Report003 {
         }
     }
 
-    /** A backbone of the extractor comparison, with what its weights are. */
-    public record Extractor(String name, Backbone backbone, String weights) {
-        public boolean pretrained() {
-            return backbone.pretrained();
-        }
-    }
-
     /**
      * Every backbone the library has, at 96x96, each with its ImageNet weights when the file is on this machine and
      * a labelled random start otherwise: the extractor comparison's candidates, the report's nine among them.
@@ -366,37 +331,9 @@ public final class Report003 {
         return extractors(Profile.FULL);
     }
 
-    /** Backbones above this many parameters are left out of the quick profile unless pretrained (CI time). */
-    public static final long QUICK_PROFILE_MAX_RANDOM_PARAMETERS = 30_000_000L;
-
-    /**
-     * As {@link #extractors()}; in the quick profile, backbones with a random start and more than
-     * {@link #QUICK_PROFILE_MAX_RANDOM_PARAMETERS} parameters (EfficientNetV2 M and L here) are left out, with a log
-     * line naming them: they say nothing without their weights and would double the notebook's time in CI.
-     */
+    /** As {@link #extractors()}, with the quick profile's rule of {@link Extractor#all}. */
     public static List<Extractor> extractors(Profile profile) {
-        List<java.util.function.Supplier<Backbone>> all = List.of(() -> Backbones.vgg16(SIZE, false),
-                () -> Backbones.resNet50(SIZE, false), () -> Backbones.denseNet121(SIZE, false), () -> Backbones.inceptionV3(SIZE, false),
-                () -> Backbones.mobileNetV3Large(SIZE, false), () -> Backbones.efficientNetB0(SIZE, false),
-                () -> Backbones.efficientNetV2("S", SIZE, false), () -> Backbones.efficientNetV2("M", SIZE, false),
-                () -> Backbones.efficientNetV2("L", SIZE, false), () -> Backbones.mobileNetV2(1.0, SIZE, false),
-                () -> Backbones.mobileNetV2(0.5, SIZE, false), () -> Backbones.mobileNetV2(0.35, SIZE, false),
-                () -> Backbones.mobileNetV1(0.25, SIZE, false), () -> Backbones.squeezeNet(SIZE, false));
-        List<Extractor> out = new java.util.ArrayList<>();
-        List<String> left = new java.util.ArrayList<>();
-        for (var make : all) {
-            Backbone b = Backbones.imagenetOrRandom(make.get());
-            if (profile == Profile.QUICK && !b.pretrained() && b.parameters() > QUICK_PROFILE_MAX_RANDOM_PARAMETERS) {
-                left.add(b.architecture());
-                continue;
-            }
-            out.add(new Extractor(b.architecture(), b, b.pretrained() ? "ImageNet" : "random (no ImageNet file here)"));
-        }
-        if (!left.isEmpty()) {
-            org.slf4j.LoggerFactory.getLogger(Report003.class).info("quick profile: left out {} (random start, over {} M "
-                    + "parameters); the full profile runs them", left, QUICK_PROFILE_MAX_RANDOM_PARAMETERS / 1_000_000);
-        }
-        return out;
+        return Extractor.all(SIZE, profile);
     }
 
     /** The nine extractors the report compared, in its order. */
