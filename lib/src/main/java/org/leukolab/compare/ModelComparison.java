@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -418,6 +419,14 @@ public final class ModelComparison {
             details.add("... " + (bySize.size() - 8) + " more sizes");
         }
         boolean squashed = maxAspect / minAspect > 1.1 || Math.abs(Math.log(maxAspect)) > Math.log(1.1);
+        Map<String, String> commonest = commonestSizeBy(ImageRecord::label);
+        boolean byClass = new HashSet<>(commonest.values()).size() > 1;
+        if (byClass) {
+            details.add("the commonest size differs between classes: " + commonest + "; resizing leaves traces (sharpness, "
+                    + "interpolation artefacts) a model can learn instead of the cells: compare per size, or make the sizes alike");
+            return new Audit("image sizes", Audit.Level.WARNING, bySize.size() + " different sizes, and the size goes with the class; "
+                    + "every image is resized to " + target + " (bicubic)", details, null);
+        }
         if (bySize.size() == 1) {
             return new Audit("image sizes", squashed ? Audit.Level.WARNING : Audit.Level.OK, "every image is " + bySize.keySet().iterator().next()
                     + "; resized to " + target + " (bicubic)" + (squashed ? ", which changes its shape (not square)" : ""), details, null);
@@ -426,6 +435,16 @@ public final class ModelComparison {
                 "%d different sizes; every image is resized to %s (bicubic)%s", bySize.size(), target, squashed ? String.format(Locale.ROOT,
                         ", so shapes change (width/height from %.2f to %.2f): if the size differs by class, a model can learn it "
                                 + "instead of the cells", minAspect, maxAspect) : ""), details, null);
+    }
+
+    /** For each class (or source), its commonest image size. */
+    private Map<String, String> commonestSizeBy(java.util.function.Function<ImageRecord, String> key) {
+        Map<String, Map<String, Long>> counts = index.records().stream().collect(Collectors.groupingBy(key, TreeMap::new,
+                Collectors.groupingBy(r -> r.width() + "x" + r.height(), Collectors.counting())));
+        Map<String, String> out = new LinkedHashMap<>();
+        counts.forEach((k, sizes) -> out.put(k, sizes.entrySet().stream().max(Map.Entry.<String, Long>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey())).orElseThrow().getKey()));
+        return out;
     }
 
     private Audit outlierAudit(Outliers.Result r) {

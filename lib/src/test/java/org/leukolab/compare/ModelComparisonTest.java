@@ -99,6 +99,29 @@ class ModelComparisonTest {
         assertEquals(40, cmp.index().size());
         assertEquals(List.of("lab-a", "lab-b"), cmp.index().sources());
         assertEquals(List.of("lymphocyte", "neutrophil"), cmp.index().classes());
+        var shortcut = cmp.audits().audits().stream().filter(x -> x.name().startsWith("shortcut")).findFirst().orElseThrow();
+        assertTrue(String.join(" ", shortcut.details()).contains("balanced accuracy"), shortcut.toString());
+    }
+
+    @Test
+    void aSizeThatGoesWithTheClassIsAWarning() throws IOException {
+        Path f = tmp.resolve("sizes");
+        images(f, "a", 12, 1);
+        Path b = Files.createDirectories(f.resolve("b"));
+        Random r = new Random(5);
+        for (int i = 0; i < 12; i++) {
+            BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 64; y++) {
+                for (int x = 0; x < 64; x++) {
+                    img.setRGB(x, y, r.nextInt(0xffffff));
+                }
+            }
+            ImageIO.write(img, "png", b.resolve("b-" + i + ".png").toFile());
+        }
+        Audit sizes = ModelComparison.prepare(settings(f)).audits().audits().stream().filter(x -> x.name().equals("image sizes"))
+                .findFirst().orElseThrow();
+        assertEquals(Audit.Level.WARNING, sizes.level());
+        assertTrue(sizes.verdict().contains("goes with the class"), sizes.toString());
     }
 
     @Test
