@@ -59,6 +59,11 @@ public final class FeatureCache {
         return new DataSet(Nd4j.concat(1, parts), images.labelsOneHot());
     }
 
+    /** Whether {@link #pooledFeatures} of {@code b} on {@code images} would be read from the cache (no computing). */
+    public static boolean pooledCached(Backbone b, LoadedImages images) {
+        return Files.isRegularFile(Workspace.cacheDir().resolve("features").resolve(key(b, images) + "-gap.features"));
+    }
+
     public static DataSet features(Backbone b, LoadedImages images, Path dir, boolean progress, boolean pooled) {
         if (b.includeTop()) {
             throw new IllegalArgumentException("cache the features of a backbone built without its top");
