@@ -773,14 +773,10 @@ public final class ModelComparison {
         Map<String, Object> facts = oursFacts("Random Forest (" + trees + " trees, Gini, sqrt(p) features a split) on " + FOREST_SIZE + "x"
                 + FOREST_SIZE + " RGB pixels", Experiment.weightsFacts(Labels.Weights.NONE, "none (trained from scratch)"));
         facts.put(Experiment.SEED, settings.seed());
-        Predictions test = null;
-        for (var part : List.of(Map.entry("val", split.validation()), Map.entry("test", split.test()))) {
-            LoadedImages set = small.subset(small.positionsOf(part.getValue()));
-            Predictions p = Predictions.of(name + ", " + (part.getKey().equals("val") ? "validation" : "test") + tag(), set.index(),
-                    forest.voteShares(set));
-            exp.recordScored(name + "-" + part.getKey(), p, part.getKey().equals("val") ? "validation" : "test", facts);
-            test = p;
-        }
+        LoadedImages val = small.subset(small.positionsOf(split.validation()));
+        LoadedImages testImages = small.subset(small.positionsOf(split.test()));
+        Predictions test = exp.recordRun(name, Predictions.of(name + ", validation" + tag(), val.index(), forest.voteShares(val)),
+                Predictions.of(name + ", test" + tag(), testImages.index(), forest.voteShares(testImages)), facts).testPredictions();
         results.add(new Result(name, "Random Forest on " + FOREST_SIZE + "x" + FOREST_SIZE + " pixels", "none", test,
                 (System.nanoTime() - t0) / 1e9, trees + " trees"));
     }

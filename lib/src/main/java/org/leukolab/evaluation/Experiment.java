@@ -203,15 +203,27 @@ public final class Experiment {
     public Repeats repeat(String name, List<Long> seeds, java.util.function.LongFunction<Network> network,
                           UnaryOperator<Trainer.Builder> settings, Batches train, Batches validation, Batches test,
                           Map<String, ?> extras) {
+        return repeatRuns(name, seeds, seed -> {
+            Map<String, Object> facts = new LinkedHashMap<>(extras);
+            facts.put("repeat_of", name);
+            return run(name + "-seed" + seed, network.apply(seed), t -> settings.apply(t).seed(seed), train, validation, test, facts);
+        });
+    }
+
+    /**
+     * A repeat of runs made some other way (e.g. a Random Forest fitted per seed and recorded with {@link #recordRun}):
+     * {@code runForSeed} records and returns the run of one seed (named {@code <name>-seed<s>}); after the last seed,
+     * {@code <name>-repeats.json} records every seed's metrics (test, or validation for runs without a test set) and their
+     * spread with the labels of the runs, as {@link #repeat} does.
+     */
+    public Repeats repeatRuns(String name, List<Long> seeds, java.util.function.LongFunction<Run> runForSeed) {
         if (seeds.isEmpty()) {
             throw new IllegalArgumentException(name + ": a repeat needs at least one seed");
         }
         long t0 = System.nanoTime();
         List<Run> runs = new java.util.ArrayList<>();
         for (long seed : seeds) {
-            Map<String, Object> facts = new LinkedHashMap<>(extras);
-            facts.put("repeat_of", name);
-            runs.add(run(name + "-seed" + seed, network.apply(seed), t -> settings.apply(t).seed(seed), train, validation, test, facts));
+            runs.add(runForSeed.apply(seed));
         }
         Repeats r = new Repeats(name, seeds, runs, (System.nanoTime() - t0) / 1e9);
         var gson = new com.google.gson.GsonBuilder().setPrettyPrinting().create();
@@ -224,16 +236,32 @@ public final class Experiment {
             per.add(m, gson.toJsonTree(r.test(m)));
             spread.add(m, gson.toJsonTree(r.spread(m).toMap()));
         }
+        boolean test = runs.get(0).testPredictions() != null;
         o.addProperty("scored_on", r.scoredOn());
         o.add("per_seed", per);
         o.add("spread", spread);
-        o.add(Labels.KEY, gson.toJsonTree(results().labels(name + "-seed" + seeds.get(0) + (test == null ? "-val" : "-test"))
+        o.add(Labels.KEY, gson.toJsonTree(results().labels(runs.get(0).name() + (test ? "-test" : "-val"))
                 .map(Labels::toMap).orElse(Map.of())));
-        o.addProperty("results", name + "-seed<s>-val / -test");
+        o.addProperty("results", name + "-seed<s>-val" + (test ? " / -test" : ""));
         o.addProperty("seconds", r.seconds());
         o.add("run", gson.toJsonTree(org.leukolab.system.RunInfo.current()));
         org.leukolab.system.AtomicFiles.writeString(results().dir().resolve(name + ResultStore.REPEATS), gson.toJson(o) + "\n");
         return r;
+    }
+
+    /**
+     * Records the validation and (if given) test predictions of a model trained outside the trainer (e.g. a Random
+     * Forest's vote shares) under {@code <name>-val} and {@code <name>-test}, and returns them as a run without a network
+     * (for {@link #repeatRuns}). {@code extras} must say the protocol and the weights, and give the {@code seed}.
+     */
+    public Run recordRun(String name, Predictions validation, Predictions test, Map<String, ?> extras) {
+        Map<String, Object> facts = new LinkedHashMap<>(common);
+        facts.putAll(extras);
+        record(name + "-val", validation, facts, "validation");
+        if (test != null) {
+            record(name + "-test", test, facts, "test");
+        }
+        return new Run(name, null, null, validation, test, dataKind);
     }
 
     /**
@@ -282,18 +310,6 @@ public final class Experiment {
         List<String> files = images.index().records().stream().map(x -> x.split() + "/" + x.label() + "/" + x.fileName()).toList();
         results().savePredictions(name, files, images.labels(), predicted, images.classes());
         return r;
-    }
-
-    /**
-     * Records predictions with class probabilities made outside a trainer (e.g. a Random Forest's vote shares) under
-     * {@code name}, scored on {@code evaluatedOn}, with this experiment's facts and {@code extras} (which must say the
-     * protocol and weights, and may give the {@code seed}).
-     */
-    public Predictions recordScored(String name, Predictions predictions, String evaluatedOn, Map<String, ?> extras) {
-        Map<String, Object> facts = new LinkedHashMap<>(common);
-        facts.putAll(extras);
-        record(name, predictions, facts, evaluatedOn);
-        return predictions;
     }
 
     /** The key of a result's seed among its facts. */

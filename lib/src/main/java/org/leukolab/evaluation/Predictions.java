@@ -109,11 +109,11 @@ public final class Predictions implements Rich {
         return actual.clone();
     }
 
-    /** Most probable class of every image. */
+    /** Most probable class of every image ({@code ConfusionMatrix.NO_CLASS} for a row of zeros: no class named). */
     public int[] predicted() {
         int[] p = new int[probabilities.length];
         for (int i = 0; i < p.length; i++) {
-            p[i] = Scores.argMax(probabilities[i]);
+            p[i] = Scores.predictedClass(probabilities[i]);
         }
         return p;
     }

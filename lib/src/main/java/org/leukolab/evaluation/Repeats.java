@@ -98,7 +98,11 @@ public record Repeats(String name, List<Long> seeds, List<Experiment.Run> runs, 
             acc.append(value(runs.get(i), "accuracy"));
             f1.append(value(runs.get(i), "macro_f1"));
             auc.append(value(runs.get(i), "auc"));
-            epochs.append(runs.get(i).training() == null ? 0 : runs.get(i).training().epochs());
+            if (runs.get(i).training() == null) {
+                epochs.appendMissing(); // not trained in epochs (e.g. a Random Forest)
+            } else {
+                epochs.append(runs.get(i).training().epochs());
+            }
         }
         StringColumn row = StringColumn.create("run", seeds.stream().map(s -> "seed " + s).toList());
         Table t = Table.create(name + dataNote() + ": " + runs.size() + " seeds", row, seed, acc, f1, auc, epochs);

@@ -24,7 +24,7 @@ public record Scores(double loss, double accuracy, double f1, double weightedF1,
         int[] predicted = new int[labels.length];
         double ce = 0;
         for (int i = 0; i < labels.length; i++) {
-            predicted[i] = argMax(probabilities[i]);
+            predicted[i] = predictedClass(probabilities[i]);
             ce -= Math.log(Math.min(1 - EPSILON, Math.max(EPSILON, probabilities[i][labels[i]])));
         }
         ConfusionMatrix cm = ConfusionMatrix.of(labels, predicted, classes);
@@ -50,6 +50,20 @@ public record Scores(double loss, double accuracy, double f1, double weightedF1,
             m.put(prefix + x.key(), get(x));
         }
         return m;
+    }
+
+    /**
+     * The class a probability row predicts: its {@link #argMax}, or {@link ConfusionMatrix#NO_CLASS} for a row of zeros
+     * (a model that named no class, as report 002's forest does when no class has more than half of the trees' votes;
+     * such an image counts as wrong).
+     */
+    public static int predictedClass(double[] row) {
+        for (double v : row) {
+            if (v != 0) {
+                return argMax(row);
+            }
+        }
+        return ConfusionMatrix.NO_CLASS;
     }
 
     /** Index of the largest value (the first one on ties, as numpy's argmax). */

@@ -73,4 +73,25 @@ class RandomForestBaselineTest {
             assertTrue(published[i] == majority[i] || published[i] == ConfusionMatrix.NO_CLASS);
         }
     }
+
+    @Test
+    void voteSharesGiveTheSameClassesAsBothRulesAndZeroRowsMeanNoClass() {
+        LoadedImages train = images(90, 3);
+        RandomForestBaseline rf = RandomForestBaseline.fit(train, 15, 7);
+        LoadedImages hard = images(60, 4);
+        var majority = org.leukolab.evaluation.Predictions.of("majority", hard.index(), rf.voteShares(hard));
+        var published = org.leukolab.evaluation.Predictions.of("as published", hard.index(), rf.voteSharesAsPublished(hard));
+        assertArrayEquals(rf.predictAsPublished(hard), published.predicted());
+        int[] vote = rf.predict(hard);
+        int[] fromShares = majority.predicted();
+        int agree = 0;
+        for (int i = 0; i < vote.length; i++) {
+            agree += vote[i] == fromShares[i] ? 1 : 0; // Smile's vote and the shares' arg-max differ only on exact ties
+        }
+        assertTrue(agree >= vote.length - 2, agree + " of " + vote.length);
+        int abstained = (int) java.util.Arrays.stream(published.predicted()).filter(c -> c == ConfusionMatrix.NO_CLASS).count();
+        assertTrue(abstained > 0, "this hard set has images without a majority class");
+        var report = org.leukolab.evaluation.ClassificationReport.of(hard.labels(), rf.predictAsPublished(hard), hard.classes());
+        assertEquals(report.accuracy(), published.scores().accuracy(), 1e-12, "no class counts as wrong in the scores too");
+    }
 }
