@@ -590,8 +590,8 @@ public final class ModelComparison {
 
     private Audit shortcut() {
         List<String> sources = images.index().sources();
-        var bySource = new ImageIndex.ThreeWaySplit(relabelBySource(split.train(), sources), relabelBySource(split.validation(), sources),
-                relabelBySource(split.test(), sources));
+        var bySource = new ImageIndex.ThreeWaySplit(split.train().bySource(sources), split.validation().bySource(sources),
+                split.test().bySource(sources));
         var probe = new FeatureHeads(Head.globalAveragePooling().softmax(sources.size()), BATCH, 1e-3, settings.profile().pick(8, 30), 5, true);
         var run = probe.train(exp, "source-probe", embeddings, images, bySource, settings.seed(),
                 Experiment.facts(Labels.Protocol.OURS.describe("linear probe: the source folder from frozen embeddings"),
@@ -607,10 +607,6 @@ public final class ModelComparison {
                 ? "the source can be told from the images: if classes come from the sources in different shares, a model can learn the "
                 + "source instead of the cells; compare per source, or balance each class across sources"
                 : "the source is hard to tell from the images", details, Montage.bySource(images, 6, settings.seed()));
-    }
-
-    private static ImageIndex relabelBySource(ImageIndex part, List<String> sources) {
-        return part.relabel(part.name() + " (label: source)", sources, ImageRecord::source);
     }
 
     private Map<String, Map<String, Integer>> sourceCounts() {

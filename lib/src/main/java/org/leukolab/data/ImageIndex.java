@@ -496,6 +496,14 @@ public final class ImageIndex implements Rich {
      * The same images with another class list, each image's class given by {@code label} (e.g. its source dataset,
      * for a probe that predicts where an image came from). A label not in {@code classes} is an error naming it.
      */
+    /**
+     * The same images labelled by their source dataset, over {@code sources} (for a probe that tries to tell where an
+     * image came from: report 001's shortcut audit, and the comparison's with two sources).
+     */
+    public ImageIndex bySource(List<String> sources) {
+        return relabel(name + " (label: source)", sources, ImageRecord::source);
+    }
+
     public ImageIndex relabel(String newName, List<String> newClasses, java.util.function.Function<ImageRecord, String> label) {
         List<ImageRecord> out = new ArrayList<>(records.size());
         for (ImageRecord r : records) {

@@ -142,7 +142,7 @@ public final class Report001 {
 
     /** Images of the merged set with their source dataset as the label, over {@code sources} (the shortcut audit's probe). */
     public static ImageIndex bySource(ImageIndex part, List<String> sources) {
-        return part.relabel(part.name() + " (label: source)", sources, ImageRecord::source);
+        return part.bySource(sources);
     }
 
     /**
