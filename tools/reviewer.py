@@ -229,7 +229,41 @@ def atomic_copy(src: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
+def record_comparison(name: str, replace: bool) -> int:
+    """A full-profile comparison (./leukolab compare ... --profile full --out build/compare/NAME) into results/compare-NAME/:
+    its compare.json, page and result files (not its checkpoints)."""
+    short = name[len("compare-"):]
+    src = ROOT / "build" / "compare" / short
+    if not (src / "compare.json").is_file():
+        print(f"no comparison in {src} (run ./leukolab compare DIR --profile full --out build/compare/{short} first)", file=sys.stderr)
+        return 1
+    doc = json.loads((src / "compare.json").read_text())
+    if doc.get("settings", {}).get("profile") != "full":
+        print(f"{src / 'compare.json'} is a {doc.get('settings', {}).get('profile')}-profile comparison: only full-profile runs are "
+              "recorded", file=sys.stderr)
+        return 1
+    dest = ROOT / "results" / name
+    files = [(src / "compare.json", dest / "compare.json"), (src / "index.html", dest / "index.html")]
+    files += [(f, dest / f.name) for f in sorted((src / "results" / name).glob("*.json"))]
+    conflicts = [d for s, d in files if d.is_file() and d.read_bytes() != s.read_bytes()]
+    if conflicts and not replace:
+        print("these committed files would be replaced by different ones:\n  " + "\n  ".join(str(c.relative_to(ROOT)) for c in conflicts)
+              + "\nnothing was copied; run again with --replace to replace them", file=sys.stderr)
+        return 1
+    for s, d in files:
+        atomic_copy(s, d)
+    print(f"recorded {len(files)} files into {dest.relative_to(ROOT)}")
+    return 0
+
+
 def record(reports: list[str], replace: bool) -> int:
+    comparisons = [r for r in reports if r.startswith("compare-")]
+    for c in comparisons:
+        if record_comparison(c, replace):
+            return 1
+    reports = [r for r in reports if not r.startswith("compare-")]
+    if comparisons and not reports:
+        return 0
     build = ROOT / "build/results"
     if not build.is_dir():
         print(f"nothing to record: {build} does not exist (run the notebooks in the full profile first)", file=sys.stderr)

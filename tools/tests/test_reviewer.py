@@ -65,3 +65,29 @@ def test_record_never_replaces_a_different_committed_result_without_asking(works
 def test_record_names_a_missing_report(workspace, capsys):
     assert reviewer.record(["report-nope"], replace=False) == 1
     assert "report-nope" in capsys.readouterr().err
+
+
+def comparison(root, profile):
+    out = root / "build/compare/demo"
+    (out / "results/compare-demo").mkdir(parents=True, exist_ok=True)
+    (out / "compare.json").write_text(json.dumps({"name": "compare-demo", "settings": {"profile": profile}}))
+    (out / "index.html").write_text("<html></html>")
+    (out / "results/compare-demo/head-test.json").write_text(json.dumps(result(profile, 0.7)))
+    (out / "results/compare-demo/head-test.predictions.json").write_text("{}")
+    (out / "checkpoints").mkdir(exist_ok=True)
+    return out
+
+
+def test_record_takes_a_full_comparison_without_its_checkpoints_and_refuses_a_quick_one(workspace, capsys):
+    comparison(workspace, "quick")
+    assert reviewer.record(["compare-demo"], replace=False) == 1
+    assert "only full-profile runs are recorded" in capsys.readouterr().err
+    assert not (workspace / "results/compare-demo").exists()
+    out = comparison(workspace, "full")
+    assert reviewer.record(["compare-demo"], replace=False) == 0
+    assert sorted(p.name for p in (workspace / "results/compare-demo").iterdir()) == [
+        "compare.json", "head-test.json", "head-test.predictions.json", "index.html"]
+    (out / "index.html").write_text("<html>changed</html>")
+    assert reviewer.record(["compare-demo"], replace=False) == 1, "a different page is not replaced without --replace"
+    assert reviewer.record(["compare-demo"], replace=True) == 0
+    assert (workspace / "results/compare-demo/index.html").read_text() == "<html>changed</html>"
