@@ -24,23 +24,24 @@ public final class CompareCommand {
     private CompareCommand() {}
 
     public static void main(String[] args) {
+        ModelComparison cmp;
         try {
-            ModelComparison.Settings s = parse(args);
-            ModelComparison cmp = ModelComparison.prepare(s);
-            System.out.println(cmp.audits());
-            System.out.println(cmp.run().print());
-            cmp.pairs().forEach(p -> System.out.println(p.nameA() + " vs " + p.nameB() + ": " + p.verdict() + String.format(
-                    java.util.Locale.ROOT, " (McNemar p = %.3g)", p.pValue())));
-            if (!cmp.spread().isEmpty()) {
-                System.out.println(cmp.spread().print());
-            }
-            cmp.pairedSeeds().ifPresent(System.out::println);
-            cmp.dropped().forEach(d -> System.out.println("left out: " + d.model() + ": " + d.reason()));
-            System.out.println("written: " + cmp.write());
+            cmp = ModelComparison.prepare(parse(args)); // what the user can fix: arguments, the folder's layout and classes
         } catch (IllegalArgumentException | org.leukolab.data.DatasetException e) {
             System.err.println("leukolab compare: " + e.getMessage());
             System.exit(2);
+            return;
         }
+        System.out.println(cmp.audits());
+        System.out.println(cmp.run().print());
+        cmp.pairs().forEach(p -> System.out.println(p.nameA() + " vs " + p.nameB() + ": " + p.verdict() + String.format(
+                java.util.Locale.ROOT, " (McNemar p = %.3g)", p.pValue())));
+        if (!cmp.spread().isEmpty()) {
+            System.out.println(cmp.spread().print());
+        }
+        cmp.pairedSeeds().ifPresent(System.out::println);
+        cmp.dropped().forEach(d -> System.out.println("left out: " + d.model() + ": " + d.reason()));
+        System.out.println("written: " + cmp.write());
         System.exit(0);
     }
 

@@ -758,7 +758,9 @@ public final class ModelComparison {
         LoadedImages train = small.subset(small.positionsOf(split.train()));
         int probeN = Math.min(train.size(), 200);
         long t0 = System.nanoTime();
-        RandomForestBaseline.fit(train.subset(java.util.stream.IntStream.range(0, probeN).toArray()), 5, settings.seed());
+        // every (n / probeN)-th training image: the training part is ordered by class, and a probe needs them all
+        int[] spread = java.util.stream.IntStream.range(0, probeN).map(i -> (int) ((long) i * train.size() / probeN)).toArray();
+        RandomForestBaseline.fit(train.subset(spread), 5, settings.seed());
         double probeSeconds = (System.nanoTime() - t0) / 1e9;
         double scale = (double) train.size() / probeN * Math.max(1, Math.log(train.size()) / Math.log(Math.max(2, probeN)));
         if (!fits(name, probeSeconds * trees / 5.0 * scale)) {

@@ -173,6 +173,16 @@ class ModelComparisonTest {
     }
 
     @Test
+    void theForestIsTimedOnEveryClassEvenWhenTheFirstTrainingImagesAreOneClass() throws IOException {
+        Path f = tmp.resolve("ordered");
+        images(f, "a", 310, 1); // 217 of them in training, ahead of every 'b' image in the index's order
+        images(f, "b", 12, 2);
+        var cmp = ModelComparison.prepare(settings(f).models(ModelComparison.Model.RANDOM_FOREST).budgetMinutes(30));
+        cmp.run();
+        assertEquals(List.of("random-forest-pixels"), cmp.results().stream().map(ModelComparison.Result::name).toList());
+    }
+
+    @Test
     void theCommandLineRefusesWhatItCannotUse() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> CompareCommand.parse(new String[] {"dir", "--colour", "x"}))
                 .getMessage().contains("unknown option --colour"));
