@@ -383,7 +383,24 @@ public final class ModelComparison {
         String verdict = (issues.isEmpty() ? "" : issues.all().size() + " file(s) skipped, converted or flagged by the loader"
                 + (leftOutClasses.isEmpty() ? "" : "; ")) + (leftOutClasses.isEmpty() ? "" : leftOutClasses.size()
                 + " class(es) left out: too few images");
-        return new Audit("the data's own problems", level, verdict, details, null);
+        return new Audit("the data's own problems", level, verdict, details, keptButFlagged(issues));
+    }
+
+    /** A montage of the images the loader kept but flagged (converted, decoded with a warning), or null if none. */
+    private Figure keptButFlagged(org.leukolab.data.DataIssues issues) {
+        Map<Path, String> flagged = new LinkedHashMap<>();
+        issues.all().stream().filter(i -> !"skipped".equals(i.action()) && !"ignored".equals(i.action()) && i.file() != null)
+                .forEach(i -> flagged.putIfAbsent(i.file().toAbsolutePath().normalize(), i.kind().toString()));
+        List<java.awt.image.BufferedImage> pics = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        for (int i = 0; i < images.size() && pics.size() < 16; i++) {
+            String kind = flagged.get(images.index().get(i).path().toAbsolutePath().normalize());
+            if (kind != null) {
+                pics.add(images.image(i));
+                captions.add(kind + ": " + images.index().get(i).fileName());
+            }
+        }
+        return pics.isEmpty() ? null : Montage.grid("kept but flagged by the loader" + tag(), pics, captions, 8, 96);
     }
 
     private Audit balance() {

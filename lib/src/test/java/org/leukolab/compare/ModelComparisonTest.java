@@ -67,6 +67,18 @@ class ModelComparisonTest {
     }
 
     @Test
+    void imagesTheLoaderConvertedAreShownInTheFirstAudit() throws IOException {
+        Path f = tmp.resolve("gray");
+        images(f, "a", 11, 1);
+        images(f, "b", 12, 2);
+        BufferedImage gray = new BufferedImage(40, 40, BufferedImage.TYPE_BYTE_GRAY);
+        ImageIO.write(gray, "png", f.resolve("a").resolve("gray.png").toFile());
+        Audit first = ModelComparison.prepare(settings(f)).audits().audits().get(0);
+        assertEquals(Audit.Level.WARNING, first.level());
+        assertTrue(first.figure() != null && String.join(" ", first.details()).contains("gray.png"), first.toString());
+    }
+
+    @Test
     void onlyOneClassLargeEnoughIsRefused() throws IOException {
         Path f = tmp.resolve("tiny");
         images(f, "a", 12, 1);
