@@ -671,8 +671,12 @@ public final class ModelComparison {
         return false;
     }
 
-    /** Seconds for one training step, measured on {@code steps} batches after a warm-up batch. */
+    /**
+     * Seconds for one training step, measured on {@code steps} batches after a warm-up batch, with the fast kernels the
+     * trainer will use installed first (without them a convolutional network times tens of times slower than it trains).
+     */
     static double secondsPerStep(Network net, Batches train, int steps) {
+        org.leukolab.training.Trainer.installFastKernels(net, train, BATCH);
         int n = train.size();
         int[] rows = new int[Math.min(BATCH, n)];
         for (int i = 0; i < rows.length; i++) {

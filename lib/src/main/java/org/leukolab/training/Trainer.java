@@ -400,14 +400,22 @@ public final class Trainer {
      * log notes what was done.
      */
     private void installOneDnn(Network net, Batches train, Context ctx) {
+        installFastKernels(net, train, batchSize).ifPresent(r -> ctx.note(name + ": " + r));
+    }
+
+    /**
+     * Puts the fast kernels a training run uses (oneDNN, checked on the first batch of {@code train}) into {@code net}, as
+     * {@code fit} does before its first epoch: for timing a few steps of a network the way it will train. Empty for a
+     * network they do not apply to (several inputs, say).
+     */
+    public static java.util.Optional<OneDnnLayers.Report> installFastKernels(Network net, Batches train, int batchSize) {
         boolean graph = net.model() instanceof ComputationGraph cg && cg.getNumInputArrays() == 1;
         if (!(net.model() instanceof MultiLayerNetwork) && !graph) {
-            return;
+            return java.util.Optional.empty();
         }
         DataSet probe = train.batch(IntStream.range(0, Math.min(batchSize, train.size())).toArray());
-        OneDnnLayers.Report r = net.model() instanceof MultiLayerNetwork mln ? OneDnnLayers.install(mln, probe)
-                : OneDnnLayers.install((ComputationGraph) net.model(), probe);
-        ctx.note(name + ": " + r);
+        return java.util.Optional.of(net.model() instanceof MultiLayerNetwork mln ? OneDnnLayers.install(mln, probe)
+                : OneDnnLayers.install((ComputationGraph) net.model(), probe));
     }
 
     private static String epochLine(int epoch, Map<String, Double> m) {
