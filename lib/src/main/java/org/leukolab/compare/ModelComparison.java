@@ -349,6 +349,16 @@ public final class ModelComparison {
         audits.add(dataIssues());
         audits.add(balance());
         audits.add(sizes());
+        if (!embedder.pretrained()) {
+            audits.add(new Audit("outliers (report 003's detector)", Audit.Level.WARNING, "not run: the embedder (MobileNetV2 0.5) has no "
+                    + "ImageNet file here, and distances between random-weight embeddings say nothing about the images",
+                    List.of("install it: ./leukolab fetch weights-mobilenetv2-0.5-224-notop", "embeddings: " + embedder), null));
+            audits.add(duplicates());
+            if (settings.secondFolder() != null) {
+                audits.add(shortcut());
+            }
+            return new Audit.Summary(audits);
+        }
         Outliers.Result outliers = Outliers.detect(embeddings.getFeatures(), images.index());
         audits.add(outlierAudit(outliers));
         if (settings.removeOutliers() && outliers.count() > 0) {
@@ -494,16 +504,32 @@ public final class ModelComparison {
         int n = images.size();
         int[] exactGroup = exactGroups();
         long exactCopies = n - Arrays.stream(exactGroup).distinct().count();
-        NearDuplicates near = NearDuplicates.of(embeddings.getFeatures());
-        int[] groups = near.groups(NEAR_COPY_SIMILARITY);
+        // near-copies need meaningful embeddings; with a random-weight embedder only exact copies are grouped
+        int[] groups = embedder.pretrained() ? NearDuplicates.of(embeddings.getFeatures()).groups(NEAR_COPY_SIMILARITY) : exactGroup;
         long nearCopies = n - Arrays.stream(groups).distinct().count();
         ImageIndex.ThreeWaySplit stratified = images.index().stratifiedSplit(0.70, 0.15, 0.15, settings.seed());
         int crossing = crossing(images.index(), stratified, groups);
         boolean group = settings.split() == SplitChoice.GROUPED || (settings.split() == SplitChoice.AUTO && crossing > 0);
-        split = group ? groupedSplit(images.index(), groups, settings.seed()) : stratified;
-        splitKind = group ? "grouped by near-copies (70/15/15, seed " + settings.seed() + ")"
-                : "stratified (70/15/15, seed " + settings.seed() + ")";
         List<String> details = new ArrayList<>();
+        if (group) {
+            ImageIndex.ThreeWaySplit grouped = groupedSplit(images.index(), groups, settings.seed());
+            if (grouped.train().size() == 0 || grouped.validation().size() == 0 || grouped.test().size() == 0) {
+                group = false; // one group too large to leave room for the other parts
+                details.add("a split by groups of copies would leave a part empty (" + grouped.describe() + "): one group holds too "
+                        + "many images; the split is stratified instead, and its scores are optimistic");
+            } else {
+                split = grouped;
+            }
+        }
+        if (!group) {
+            split = stratified;
+        }
+        splitKind = group ? "grouped by " + (embedder.pretrained() ? "near-copies" : "exact copies") + " (70/15/15, seed "
+                + settings.seed() + ")" : "stratified (70/15/15, seed " + settings.seed() + ")";
+        if (!embedder.pretrained()) {
+            details.add("near-copies not judged: the embedder has no ImageNet file here (./leukolab fetch "
+                    + "weights-mobilenetv2-0.5-224-notop); only exact copies are grouped");
+        }
         details.add(exactCopies + " exact copies (same bytes) and " + nearCopies + " near-copies (cosine similarity of embeddings >= "
                 + NEAR_COPY_SIMILARITY + ") beyond the first image of their group");
         details.add("a stratified split would put " + crossing + " validation/test image(s) beside a near-copy in training");
@@ -521,7 +547,7 @@ public final class ModelComparison {
         }
         return new Audit("duplicates and leakage", Audit.Level.PROBLEM, crossing + " validation/test image(s) would have a near-copy in "
                 + "training under a random split: scores would be inflated. " + (group ? "The split keeps each group of copies on one side."
-                : "The split was forced to stratified (split=STRATIFIED): scores are optimistic; use the grouped split."), details, fig);
+                : "The split is stratified (see below why): scores are optimistic."), details, fig);
     }
 
     private int[] exactGroups() {

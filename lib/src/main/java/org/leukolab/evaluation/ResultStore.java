@@ -311,6 +311,9 @@ public final class ResultStore {
     /** The file ending of a repeat's summary ({@link Experiment#repeat}); not a result of its own. */
     public static final String REPEATS = "-repeats.json";
 
+    /** A comparison's summary ({@code compare.json}, beside its results; not a result itself). */
+    public static final String COMPARISON_SUMMARY = "compare.json";
+
     /** A repeat's summary ({@code <name>-repeats.json}: seeds, every seed's test metrics, their spread); empty if absent. */
     public Optional<JsonObject> repeats(String name) {
         Path f = dir.resolve(name + REPEATS);
@@ -331,7 +334,7 @@ public final class ResultStore {
         }
         try (var files = Files.list(dir)) {
             return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.endsWith(".predictions.json")
-                    && !n.endsWith(REPEATS))
+                    && !n.endsWith(REPEATS) && !n.equals(COMPARISON_SUMMARY))
                     .map(n -> n.substring(0, n.length() - 5)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
