@@ -12,7 +12,6 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.leukolab.models.backbones.Backbone;
-import org.leukolab.models.backbones.Backbones;
 import org.leukolab.system.RunInfo;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,25 +24,21 @@ import org.nd4j.linalg.factory.Nd4j;
  * squeeze-and-excitation, ...) next to the whole {@code outputSingle} call (the difference is DL4J's own bookkeeping
  * and workspaces). For finding what to speed up; prints tables, asserts nothing.
  *
- * <pre>java ... org.leukolab.bench.GraphProfile backbone=mobilenetv2-0.5|efficientnetb0|... size=96 batch=32 reps=5 onednn=on|off</pre>
+ * <pre>java ... org.leukolab.bench.GraphProfile backbone="MobileNetV2 (alpha 0.5)"|EfficientNetB0|... (the names BackboneSpeedBenchmark lists) size=96 batch=32 reps=5 onednn=on|off</pre>
  */
 public final class GraphProfile {
     private GraphProfile() {}
 
     public static void main(String[] args) {
         Map<String, String> a = BenchArgs.parse(args);
-        String name = a.getOrDefault("backbone", "mobilenetv2-0.5");
+        String name = a.getOrDefault("backbone", "MobileNetV2 (alpha 0.5)");
         int size = Integer.parseInt(a.getOrDefault("size", "96"));
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         int reps = Integer.parseInt(a.getOrDefault("reps", "5"));
-        Backbone b = switch (name) {
-            case "mobilenetv2-0.5" -> Backbones.mobileNetV2(0.5, size, false);
-            case "mobilenetv2-1.0" -> Backbones.mobileNetV2(1.0, size, false);
-            case "mobilenetv3large" -> Backbones.mobileNetV3Large(size, false);
-            case "efficientnetb0" -> Backbones.efficientNetB0(size, false);
-            case "efficientnetv2s" -> Backbones.efficientNetV2("S", size, false);
-            default -> throw new IllegalArgumentException("unknown backbone " + name);
-        };
+        Backbone b = BackboneSpeedBenchmark.all().stream().filter(e -> e.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown backbone " + name + "; one of "
+                        + BackboneSpeedBenchmark.all().stream().map(BackboneSpeedBenchmark.Entry::name).toList()))
+                .make().apply(size);
         INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size).muli(2).subi(1);
         if (!"off".equals(a.getOrDefault("onednn", "on"))) {
             org.leukolab.backend.OneDnnLayers.installForInference(b.graph(), x);

@@ -771,7 +771,7 @@ public final class ModelComparison {
     private void head(Extractor e) {
         String name = "head-" + e.slug();
         boolean cached = FeatureCache.pooledCached(e.backbone(), images);
-        var speed = FeatureSpeed.measure(e.backbone(), images, 2);
+        var speed = cached ? null : FeatureSpeed.measure(e.backbone(), images, 2); // cached features cost no extraction
         double extraction = cached ? 0 : images.size() * speed.millisecondsPerImage() / 1000;
         long width = Transfer.featureShape(e.backbone())[2];
         var heads = heads(Head.globalAveragePooling().dense(128).dropout(0.3).softmax(index.classes().size()));
@@ -790,7 +790,7 @@ public final class ModelComparison {
                         "weights", "ImageNet (" + e.name() + ")")));
         headRuns.put(e.slug(), run);
         results.add(new Result(name, "frozen " + e.name() + " + head", "ImageNet", run.testPredictions(), (System.nanoTime() - t0) / 1e9,
-                String.format(Locale.ROOT, "%.1f ms/image to extract%s", speed.millisecondsPerImage(), cached ? " (features were cached)" : "")));
+                cached ? "features were cached" : String.format(Locale.ROOT, "%.1f ms/image to extract", speed.millisecondsPerImage())));
     }
 
     private FeatureHeads heads(Head head) {

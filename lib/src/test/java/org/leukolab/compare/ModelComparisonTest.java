@@ -23,15 +23,20 @@ class ModelComparisonTest {
     @TempDir
     Path tmp;
 
-    /** {@code n} PNG images of random coloured noise (tinted by class) in {@code root/<label>/}. */
+    /** {@code n} PNG images of random coloured noise (tinted by class) in {@code root/<label>/}, 40x40. */
     static void images(Path root, String label, int n, long seed) throws IOException {
+        images(root, label, n, seed, 40);
+    }
+
+    /** As above, {@code side} x {@code side}. */
+    static void images(Path root, String label, int n, long seed, int side) throws IOException {
         Random r = new Random(seed);
         Path dir = Files.createDirectories(root.resolve(label));
         int tint = label.hashCode();
         for (int i = 0; i < n; i++) {
-            BufferedImage img = new BufferedImage(40, 40, BufferedImage.TYPE_INT_RGB);
-            for (int y = 0; y < 40; y++) {
-                for (int x = 0; x < 40; x++) {
+            BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < side; y++) {
+                for (int x = 0; x < side; x++) {
                     img.setRGB(x, y, (r.nextInt(0xffffff) & 0x7f7f7f) | (tint & 0x808080));
                 }
             }
@@ -119,17 +124,7 @@ class ModelComparisonTest {
     void aSizeThatGoesWithTheClassIsAWarning() throws IOException {
         Path f = tmp.resolve("sizes");
         images(f, "a", 12, 1);
-        Path b = Files.createDirectories(f.resolve("b"));
-        Random r = new Random(5);
-        for (int i = 0; i < 12; i++) {
-            BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
-            for (int y = 0; y < 64; y++) {
-                for (int x = 0; x < 64; x++) {
-                    img.setRGB(x, y, r.nextInt(0xffffff));
-                }
-            }
-            ImageIO.write(img, "png", b.resolve("b-" + i + ".png").toFile());
-        }
+        images(f, "b", 12, 5, 64);
         Audit sizes = ModelComparison.prepare(settings(f)).audits().audits().stream().filter(x -> x.name().equals("image sizes"))
                 .findFirst().orElseThrow();
         assertEquals(Audit.Level.WARNING, sizes.level());
