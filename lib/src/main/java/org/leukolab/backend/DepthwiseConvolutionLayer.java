@@ -28,6 +28,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class DepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer {
     private OneDnnConvolution kernel;
+    /** Set by {@link InferenceFusion}: the whole chain this convolution starts, computed at once (inference only). */
+    private InferenceFusion.Chain fused;
 
     private DepthwiseConvolutionLayer(DepthwiseConvolution2DLayer original) {
         super(original.conf(), original.getDataType());
@@ -51,6 +53,20 @@ public final class DepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer
     /** Sets the kernel (null for DL4J's own code); {@link OneDnnLayers} does this after its check. */
     void kernel(OneDnnConvolution k) {
         this.kernel = k;
+    }
+
+    /** Makes this layer compute {@code chain} (null: its own convolution again); see {@link InferenceFusion}. */
+    void fused(InferenceFusion.Chain chain) {
+        this.fused = chain;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        if (fused != null) {
+            assertInputSet(false);
+            return fused.forward(input);
+        }
+        return super.activate(training, mgr);
     }
 
     private DepthwiseConvolution2D conf2d() {
@@ -78,6 +94,9 @@ public final class DepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        if (fused != null) {
+            throw FusedLayers.notTrainable(layerId());
+        }
         if (kernel == null) {
             return super.backpropGradient(epsilon, mgr);
         }

@@ -120,14 +120,36 @@ final class Dnnl {
      * kernel (oneDNN's eltwise post-op: one pass over the output instead of two).
      */
     static Primitive primitive(Pointer opDesc, Primitive hint, boolean relu, String what) {
+        return primitive(opDesc, hint, relu ? Eltwise.RELU : null, what);
+    }
+
+    /**
+     * An element-wise function oneDNN applies to a primitive's result inside the kernel (a post-op): {@code kind} is one
+     * of oneDNN's {@code dnnl_eltwise_*} algorithms with its {@code alpha} and {@code beta}.
+     */
+    record Eltwise(int kind, float alpha, float beta, String name) {
+        static final Eltwise RELU = new Eltwise(dnnl_eltwise_relu, 0f, 0f, "relu");
+        /** min(max(x, 0), 6). */
+        static final Eltwise RELU6 = new Eltwise(dnnl_eltwise_clip, 0f, 6f, "relu6");
+        /** x * sigmoid(x). */
+        static final Eltwise SWISH = new Eltwise(dnnl_eltwise_swish, 1f, 0f, "swish");
+        /** x * relu6(x + 3) / 6. */
+        static final Eltwise HARD_SWISH = new Eltwise(dnnl_eltwise_hardswish, 0f, 0f, "hard swish");
+        /** 1 / (1 + exp(-x)). */
+        static final Eltwise SIGMOID = new Eltwise(dnnl_eltwise_logistic, 0f, 0f, "sigmoid");
+    }
+
+    /** As {@link #primitive(Pointer, Primitive, String)}, with {@code post} (null: none) applied inside the kernel. */
+    static Primitive primitive(Pointer opDesc, Primitive hint, Eltwise post, String what) {
         dnnl_primitive_attr attr = null;
         dnnl_post_ops ops = null;
-        if (relu) {
+        if (post != null) {
             attr = new dnnl_primitive_attr();
             ops = new dnnl_post_ops();
             check(dnnl_primitive_attr_create(attr), "create primitive attributes");
             check(dnnl_post_ops_create(ops), "create post-ops");
-            check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "append a ReLU post-op");
+            check(dnnl_post_ops_append_eltwise(ops, 1f, post.kind(), post.alpha(), post.beta()),
+                    "append a " + post.name() + " post-op");
             check(dnnl_primitive_attr_set_post_ops(attr, ops), "set the post-ops");
         }
         try {
@@ -136,7 +158,7 @@ final class Dnnl {
                     "find an implementation of " + what);
             return new Primitive(pd, what);
         } finally {
-            if (relu) {
+            if (post != null) {
                 dnnl_post_ops_destroy(ops);
                 dnnl_primitive_attr_destroy(attr);
             }
@@ -157,6 +179,8 @@ final class Dnnl {
     static final class Memory {
         final dnnl_memory_desc_t md;
         final dnnl_memory memory = new dnnl_memory();
+        /** The buffer of an {@link #owned} memory (held here so it lives as long as the memory object). */
+        Pointer owned;
 
         private Memory(dnnl_memory_desc_t md, Pointer handle) {
             this.md = md;
@@ -218,6 +242,17 @@ final class Dnnl {
     static boolean plain(INDArray array) {
         return array.dataType() == DataType.FLOAT && (array.length() == 1 || array.elementWiseStride() == 1)
                 && (array.ordering() == 'c' || array.rank() <= 2 && array.isVector());
+    }
+
+    /**
+     * Memory of layout {@code md} with a buffer of its own, kept as long as the memory object (for arrays that are
+     * converted once and used many times: the weights of a convolution that no longer changes).
+     */
+    static Memory owned(dnnl_memory_desc_t md) {
+        BytePointer buffer = new BytePointer(Math.max(1, dnnl_memory_desc_get_size(md)));
+        Memory m = new Memory(md, buffer);
+        m.owned = buffer;
+        return m;
     }
 
     /** Memory of layout {@code md} to be pointed at arrays later. */

@@ -57,6 +57,13 @@ public class OneDnnConvolution implements ConvolutionHelper {
     private final boolean pointwisePlain;
     private final boolean inputGradient;
     private final boolean relu;
+    /** The element-wise function computed inside the kernel after the convolution (null: none). */
+    private final Dnnl.Eltwise post;
+    /**
+     * The weights handed in never change (a folded, frozen convolution's: {@link FusedConvolution}): each plan converts
+     * them to the kernel's layout once and keeps that copy.
+     */
+    private final boolean constantWeights;
     private final Map<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Plan> e) {
@@ -92,6 +99,20 @@ public class OneDnnConvolution implements ConvolutionHelper {
         this.inputGradient = inputGradient;
         this.relu = relu;
         this.pointwisePlain = pointwisePlain;
+        this.post = relu ? Dnnl.Eltwise.RELU : null;
+        this.constantWeights = false;
+    }
+
+    /**
+     * An inference-only kernel for {@link FusedConvolution}: {@code post} (null: none) is computed inside the kernel, and
+     * the weights handed to {@link #fusedForward} are taken to be the same array every call (converted once per shape).
+     */
+    OneDnnConvolution(Dnnl.Eltwise post) {
+        this.inputGradient = false;
+        this.relu = false;
+        this.pointwisePlain = POINTWISE_PLAIN;
+        this.post = post;
+        this.constantWeights = true;
     }
 
     /** DL4J's ReLU with its defaults (no cap, threshold 0, no negative slope): the activation the kernel can fuse. */
@@ -292,15 +313,22 @@ public class OneDnnConvolution implements ConvolutionHelper {
         if (w[1] != x[1]) {
             return null;                                   // grouped/depthwise weights: not this layer type
         }
-        return plan("conv", x, w, null, w[0], bias != null, kernel, strides, pad, convolutionMode, dilation);
+        return plan("conv", x, w, null, w[0], bias != null, kernel, strides, pad, convolutionMode, dilation, NO_PAD);
     }
 
+    private static final int[] NO_PAD = {0, 0, 0, 0};
+
     /**
-     * The plan for a depthwise convolution: DL4J's weights {@code [kH, kW, channels, multiplier]} are oneDNN's grouped
+     * A depthwise convolution's plan: DL4J's weights {@code [kH, kW, channels, multiplier]} are oneDNN's grouped
      * weights {@code [groups = channels, multiplier, 1, kH, kW]} read with permuted strides (no copy of DL4J's array).
      */
     private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                                ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
+        return depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format, NO_PAD);
+    }
+
+    private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, int[] zeroPad) {
         if (!nchwFloat(input, weights, format)) {
             return null;
         }
@@ -314,20 +342,52 @@ public class OneDnnConvolution implements ConvolutionHelper {
         long[] grouped = {c, m, 1, w[0], w[1]};
         long[] byStrides = {m, 1, w[0] * w[1] * c * m, w[1] * c * m, c * m};
         return plan("depthwise", x, grouped, byStrides, c * m, bias != null, kernel, strides, pad,
-                convolutionMode, dilation);
+                convolutionMode, dilation, zeroPad);
+    }
+
+    /**
+     * The output of a convolution (or, with {@code depthwise}, a depthwise convolution in DL4J's weight layout) of
+     * {@code input} after zero padding of {@code zeroPad} = {top, bottom, left, right} rows and columns (a Keras
+     * {@code ZeroPadding2D} layer before it, done inside the kernel instead of by a copy), with this kernel's post-op
+     * applied; null for anything but NCHW float32. Inference only: {@link FusedConvolution} calls it with its folded
+     * weights, which this kernel converts to its layout once per shape and keeps. The result is written into
+     * {@code output.apply(shape)} (a contiguous float32 array of that shape).
+     */
+    INDArray fusedForward(INDArray input, INDArray weights, INDArray bias, boolean depthwise, int[] kernel, int[] strides,
+                          int[] pad, ConvolutionMode convolutionMode, int[] dilation, int[] zeroPad,
+                          java.util.function.Function<long[], INDArray> output) {
+        Plan p;
+        if (depthwise) {
+            p = depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, CNN2DFormat.NCHW, zeroPad);
+        } else if (!nchwFloat(input, weights, CNN2DFormat.NCHW) || weights.size(1) != input.size(1)) {
+            p = null;
+        } else {
+            long[] w = weights.shape();
+            p = plan("conv", input.shape(), w, null, w[0], bias != null, kernel, strides, pad, convolutionMode, dilation, zeroPad);
+        }
+        if (p == null) {
+            return null;
+        }
+        INDArray z = output.apply(p.dst);
+        p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
+        return z;
     }
 
     /**
      * The plan for weights of oneDNN's dims {@code wei} (grouped if five), held by DL4J in oihw order or, given
-     * {@code weiStrides}, with those strides; null for a shape it cannot take.
+     * {@code weiStrides}, with those strides; {@code zeroPad} rows and columns {top, bottom, left, right} of zeros
+     * added around the input first. Null for a shape it cannot take.
      */
     private Plan plan(String kind, long[] x, long[] wei, long[] weiStrides, long outChannels, boolean hasBias,
-                      int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode, int[] dilation) {
+                      int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode, int[] dilation,
+                      int[] zeroPad) {
         long[] out = new long[2];
         long[] padL = new long[2];
         long[] padR = new long[2];
         for (int d = 0; d < 2; d++) {
-            long in = x[2 + d];
+            long before = zeroPad[2 * d];
+            long after = zeroPad[2 * d + 1];
+            long in = x[2 + d] + before + after;
             long k = (kernel[d] - 1L) * dilation[d] + 1;
             long s = strides[d];
             if (convolutionMode == ConvolutionMode.Same) {
@@ -346,6 +406,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
             if (out[d] <= 0) {
                 return null;
             }
+            padL[d] += before;
+            padR[d] += after;
         }
         String key = kind + Arrays.toString(x) + Arrays.toString(wei) + hasBias + Arrays.toString(strides)
                 + Arrays.toString(padL) + Arrays.toString(padR) + Arrays.toString(dilation);
@@ -353,7 +415,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
             Plan p = plans.get(key);
             if (p == null) {
                 p = new Plan(x, wei, weiStrides == null ? Dnnl.desc(wei, dnnl_oihw) : Dnnl.desc(wei, weiStrides), outChannels, hasBias, new long[] {strides[0], strides[1]},
-                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, relu, pointwisePlain);
+                        new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, post, pointwisePlain, constantWeights);
                 plans.put(key, p);
             }
             return p;
@@ -393,7 +455,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
         final dnnl_memory_desc_t userWei;
 
         Plan(long[] src, long[] wei, dnnl_memory_desc_t userWei, long outChannels, boolean hasBias, long[] strides,
-             long[] dilation, long[] padL, long[] padR, long[] out, boolean relu, boolean pointwisePlain) {
+             long[] dilation, long[] padL, long[] padR, long[] out, Dnnl.Eltwise post, boolean pointwisePlain,
+             boolean constantWeights) {
             this.src = src;
             this.wei = wei;
             this.userWei = userWei;
@@ -410,11 +473,27 @@ public class OneDnnConvolution implements ConvolutionHelper {
             Dnnl.check(dnnl_dilated_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
                     act(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, act(dst), strides, dilation, padL, padR),
                     "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
-            fwd = Dnnl.primitive(cd, null, relu, relu ? "a forward convolution with ReLU" : "a forward convolution");
+            fwd = Dnnl.primitive(cd, null, post, post == null ? "a forward convolution" : "a forward convolution with " + post.name());
             srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
             weiF = Port.in(userWei, fwd.md(dnnl_query_weights_md), "weights");
             dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw), "dst");
             biasUser = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
+            this.constantWeights = constantWeights;
+        }
+
+        /** Weights that never change: converted into {@link #keptWeights} on the first call, used as they are after. */
+        final boolean constantWeights;
+        Memory keptWeights;
+
+        private Memory weights(INDArray w) {
+            if (!constantWeights || weiF.reorder == null) {
+                return weiF.load(w); // the kernel reads the array itself when it needs no conversion
+            }
+            if (keptWeights == null) {
+                keptWeights = Dnnl.owned(weiF.kernel.md);
+                Dnnl.reorder(weiF.reorder, Dnnl.wrapper(userWei).point(w), keptWeights);
+            }
+            return keptWeights;
         }
 
         /** Layout of the activations (source, output and their gradients): the kernel's choice, or plain NCHW. */
@@ -428,7 +507,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
 
         void forward(INDArray x, INDArray w, INDArray b, INDArray z) {
             Memory s = srcF.load(x);
-            Memory k = weiF.load(w);
+            Memory k = weights(w);
             Memory d = dstF.target(z);
             if (hasBias) {
                 fwd.execute(DNNL_ARG_SRC, s, DNNL_ARG_WEIGHTS, k, DNNL_ARG_BIAS, biasUser.point(b), DNNL_ARG_DST, d);

@@ -116,7 +116,11 @@ public final class OneDnnLayers {
      * What {@link #install} did: which layers run on oneDNN, which stayed built-in, and the largest ratio of
      * oneDNN's error to DL4J's own error (both against float64) over the kept set (1 = as accurate).
      */
-    public record Report(List<String> onOneDnn, List<String> builtIn, double errorRatio, String reason) {
+    public record Report(List<String> onOneDnn, List<String> builtIn, double errorRatio, String reason, String fused) {
+        public Report(List<String> onOneDnn, List<String> builtIn, double errorRatio, String reason) {
+            this(onOneDnn, builtIn, errorRatio, reason, "");
+        }
+
         public boolean active() {
             return !onOneDnn.isEmpty();
         }
@@ -134,6 +138,7 @@ public final class OneDnnLayers {
                             + "DL4J's own float32 error)",
                     onOneDnn.size(), onOneDnn.size() + builtIn.size(), errorRatio);
             String which = builtIn.size() <= 5 ? String.join(", ", builtIn) : builtIn.size() + " layers";
+            s = fused.isEmpty() ? s : s + "; " + fused;
             return builtIn.isEmpty() ? s : s + "; kept built-in because the fast kernel was less accurate: " + which;
         }
     }
@@ -237,40 +242,12 @@ public final class OneDnnLayers {
      * (until then DL4J's own code). The configuration and the parameters stay as they are. Returns how many were replaced.
      */
     static int useDepthwiseKernels(ComputationGraph graph) {
-        Layer[] layers = graph.getLayers();
         int replaced = 0;
-        try {
-            Field vertexLayer = LayerVertex.class.getDeclaredField("layer");
-            Field wrapped = BaseWrapperLayer.class.getDeclaredField("underlying");
-            Field graphLayers = ComputationGraph.class.getDeclaredField("layers");
-            vertexLayer.setAccessible(true);
-            wrapped.setAccessible(true);
-            graphLayers.setAccessible(true);
-            for (GraphVertex v : graph.getVertices()) {
-                if (!(v instanceof LayerVertex lv)) {
-                    continue;
-                }
-                Layer l = lv.getLayer();
-                Layer inner = l instanceof BaseWrapperLayer w ? w.getUnderlying() : l;
-                if (inner.getClass() != DepthwiseConvolution2DLayer.class) {
-                    continue;
-                }
-                DepthwiseConvolutionLayer d = DepthwiseConvolutionLayer.of((DepthwiseConvolution2DLayer) inner);
-                if (inner == l) {
-                    vertexLayer.set(lv, d);
-                    for (int i = 0; i < layers.length; i++) {
-                        if (layers[i] == l) {
-                            layers[i] = d;
-                        }
-                    }
-                } else {
-                    wrapped.set(l, d);
-                }
+        for (GraphVertex v : graph.getVertices()) {
+            if (v instanceof LayerVertex lv && RuntimeLayers.inner(lv).getClass() == DepthwiseConvolution2DLayer.class) {
+                RuntimeLayers.replace(graph, lv, DepthwiseConvolutionLayer.of((DepthwiseConvolution2DLayer) RuntimeLayers.inner(lv)));
                 replaced++;
             }
-            graphLayers.set(graph, layers);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot replace the layers of a ComputationGraph (a DL4J version other than 1.0.0-M2.1?)", e);
         }
         return replaced;
     }
@@ -497,6 +474,11 @@ public final class OneDnnLayers {
     }
 
     private static Report installInference(ComputationGraph graph, INDArray probe, boolean frozenOnly) {
+        return installInference(graph, probe, frozenOnly, 1.0);
+    }
+
+    /** As {@link #installForInference}; {@code fusionFault} multiplies the fused chains' weights (tests plant a fault). */
+    static Report installInference(ComputationGraph graph, INDArray probe, boolean frozenOnly, double fusionFault) {
         if (!available()) {
             return unavailable();
         }
@@ -522,6 +504,30 @@ public final class OneDnnLayers {
         INDArray own = graph.outputSingle(false, x).dup();
         INDArray precise = Graphs.copy(graph, DataType.DOUBLE).outputSingle(false, x.castTo(DataType.DOUBLE));
         candidates.forEach(l -> setHelper(l, oneDnnHelper(l, dt)));
+        double ownError = distance(own, precise);
+        InferenceFusion.Applied fusion = InferenceFusion.enabled() ? InferenceFusion.apply(graph, frozenOnly, fusionFault) : null;
+        Check c = checkOutput(graph, x, precise, ownError);
+        String fused = "";
+        if (fusion != null && fusion.any()) {
+            if (c.ok) {
+                fused = fusion.summary();
+            } else { // the fused chains are judged first on their own: without them the kernels may still pass
+                fusion.undo();
+                fused = "fusion left out: its output was further from float64 than the rule allows";
+                c = checkOutput(graph, x, precise, ownError);
+            }
+        }
+        precise = null;
+        release();
+        if (c.ok) {
+            return new Report(names, List.of(), c.ratio, "", fused);
+        }
+        candidates.forEach(l -> setHelper(l, null));
+        return new Report(List.of(), names, c.ratio, "", fused);
+    }
+
+    /** The graph's output for {@code x} against float64 {@code precise}, judged by the rule with DL4J's own error. */
+    private static Check checkOutput(ComputationGraph graph, INDArray x, INDArray precise, double ownError) {
         double err;
         try {
             err = distance(graph.outputSingle(false, x), precise);
@@ -529,14 +535,7 @@ public final class OneDnnLayers {
             err = Double.POSITIVE_INFINITY;
         }
         graph.clearLayersStates();
-        Check c = judge(err, distance(own, precise), precise);
-        precise = null;
-        release();
-        if (c.ok) {
-            return new Report(names, List.of(), c.ratio, "");
-        }
-        candidates.forEach(l -> setHelper(l, null));
-        return new Report(List.of(), names, c.ratio, "");
+        return judge(err, ownError, precise);
     }
 
     /**

@@ -1,0 +1,121 @@
+package org.leukolab.backend;
+
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.ActivationLayer;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.ZeroPaddingLayer;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The runtime layers {@link InferenceFusion} puts in a graph's place: a convolution that computes its whole chain
+ * (padding, convolution, batch normalisation, activation) in one oneDNN call, and the layers of the chain after and before
+ * it, which then only hand that result on. Each keeps its original's configuration and parameters (a saved or copied
+ * graph is the original graph); none can be trained.
+ */
+final class FusedLayers {
+    private FusedLayers() {}
+
+    static IllegalStateException notTrainable(String name) {
+        return new IllegalStateException("layer " + name + " runs fused for inference (OneDnnLayers.installForInference or "
+                + "installOnFrozenLayers folded it into the convolution before it) and cannot be trained; build the network "
+                + "again to train it");
+    }
+
+    /**
+     * A chain's end (or a padding folded into the convolution after it) hands on what it gets: the chain's result, which
+     * {@link InferenceFusion} keeps in its own buffers. It copies it into the network's own memory where the network keeps
+     * it (an output of the network, or the input of a layer that is trained).
+     */
+    static INDArray handOn(INDArray input, boolean copy, LayerWorkspaceMgr mgr) {
+        return copy || mgr.isScopedOut(ArrayType.ACTIVATIONS) ? mgr.dup(ArrayType.ACTIVATIONS, input) : input;
+    }
+
+    /** A (non-depthwise) convolution computing its chain. */
+    static final class Convolution extends ConvolutionLayer {
+        private final InferenceFusion.Chain chain;
+
+        Convolution(ConvolutionLayer original, InferenceFusion.Chain chain) {
+            super(original.conf(), original.getDataType());
+            RuntimeLayers.copyState(original, this);
+            this.chain = chain;
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            return chain.forward(input);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            throw notTrainable(layerId());
+        }
+    }
+
+    /** A batch normalisation folded into the convolution before it. */
+    static final class FoldedBatchNorm extends BatchNormalization {
+        private final boolean copy;
+
+        FoldedBatchNorm(BatchNormalization original, boolean copy) {
+            super(original.conf(), original.getDataType());
+            RuntimeLayers.copyState(original, this);
+            this.copy = copy;
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            return handOn(input, copy, mgr);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            throw notTrainable(layerId());
+        }
+    }
+
+    /** An activation computed inside the convolution's kernel. */
+    static final class FoldedActivation extends ActivationLayer {
+        private final boolean copy;
+
+        FoldedActivation(ActivationLayer original, boolean copy) {
+            super(original.conf(), original.getDataType());
+            RuntimeLayers.copyState(original, this);
+            this.copy = copy;
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            return handOn(input, copy, mgr);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            throw notTrainable(layerId());
+        }
+    }
+
+    /** A zero padding done by the convolution after it: hands its (unpadded) input on. */
+    static final class FoldedPadding extends ZeroPaddingLayer {
+        FoldedPadding(ZeroPaddingLayer original) {
+            super(original.conf(), original.getDataType());
+            RuntimeLayers.copyState(original, this);
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            return input;
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            throw notTrainable(layerId());
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package org.leukolab.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.junit.jupiter.api.Test;
+import org.leukolab.system.SeededArrays;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+class InferenceFusionTest {
+    private static final String NO_ONEDNN = "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)";
+
+    /**
+     * The shapes of MobileNetV2's and EfficientNet's blocks on a small odd-sized input: convolution - batch norm - ReLU6,
+     * a Keras-style asymmetric zero padding before a stride-2 depthwise convolution - batch norm - swish, a projection with
+     * batch norm and no activation added to the block's input (a result read again several layers later), and a 1x1
+     * convolution with a bias - batch norm - sigmoid at the end ({@code output}: the network's output, or global pooling).
+     */
+    private static ComputationGraph blocks(boolean pooled) {
+        var g = new NeuralNetConfiguration.Builder().seed(11).updater(new Adam(1e-3)).graphBuilder().addInputs("in")
+                .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(8).convolutionMode(ConvolutionMode.Same).hasBias(false)
+                        .activation(Activation.IDENTITY).build(), "in")
+                .addLayer("bn1", new BatchNormalization.Builder().eps(1e-3).useLogStd(false).build(), "c1")
+                .addLayer("a1", new ActivationLayer.Builder().activation(Activation.RELU6).build(), "bn1")
+                .addLayer("pad", new ZeroPaddingLayer.Builder(0, 1, 0, 1).build(), "a1")
+                .addLayer("dw", new DepthwiseConvolution2D.Builder(3, 3).stride(2, 2).depthMultiplier(1).hasBias(false)
+                        .convolutionMode(ConvolutionMode.Truncate).activation(Activation.IDENTITY).build(), "pad")
+                .addLayer("bn2", new BatchNormalization.Builder().eps(1e-3).useLogStd(false).build(), "dw")
+                .addLayer("a2", new ActivationLayer.Builder().activation(Activation.SWISH).build(), "bn2")
+                .addLayer("pw", new ConvolutionLayer.Builder(1, 1).nOut(8).hasBias(false).activation(Activation.IDENTITY).build(), "a2")
+                .addLayer("bn3", new BatchNormalization.Builder().eps(1e-3).useLogStd(false).build(), "pw")
+                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "a2", "bn3")
+                .addLayer("c5", new ConvolutionLayer.Builder(1, 1).nOut(12).hasBias(true).activation(Activation.IDENTITY).build(), "add")
+                .addLayer("bn5", new BatchNormalization.Builder().eps(1e-3).useLogStd(false).build(), "c5")
+                .addLayer("a5", new ActivationLayer.Builder().activation(Activation.SIGMOID).build(), "bn5");
+        if (pooled) {
+            g.addLayer("gap", new GlobalPoolingLayer.Builder().build(), "a5").setOutputs("gap");
+        } else {
+            g.setOutputs("a5");
+        }
+        var graph = new ComputationGraph(g.setInputTypes(InputType.convolutional(17, 17, 3)).build());
+        graph.init();
+        // batch-norm statistics far from the identity, as a trained network has them
+        for (String bn : new String[] {"bn1", "bn2", "bn3", "bn5"}) {
+            var l = graph.getLayer(bn);
+            long c = l.getParam("gamma").length();
+            l.getParam("gamma").assign(SeededArrays.uniform(DataType.FLOAT, bn.hashCode(), 1, c).addi(0.5));
+            l.getParam("beta").assign(SeededArrays.uniform(DataType.FLOAT, bn.hashCode() + 1, 1, c).subi(0.5));
+            l.getParam("mean").assign(SeededArrays.uniform(DataType.FLOAT, bn.hashCode() + 2, 1, c).subi(0.5));
+            l.getParam("var").assign(SeededArrays.uniform(DataType.FLOAT, bn.hashCode() + 3, 1, c).muli(1.5).addi(0.5));
+        }
+        return graph;
+    }
+
+    private static INDArray images(int n, long seed) {
+        return SeededArrays.uniform(DataType.FLOAT, seed, n, 3, 17, 17).muli(2).subi(1);
+    }
+
+    private static double relativeDifference(INDArray a, INDArray b) {
+        return a.sub(b).amaxNumber().doubleValue() / Math.max(1e-12, b.amaxNumber().doubleValue());
+    }
+
+    @Test
+    void fusedChainsComputeWhatDl4jsLayersCompute() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(true);
+        ComputationGraph builtIn = graph.clone();
+        INDArray x = images(12, 1);
+        OneDnnLayers.Report r = OneDnnLayers.installForInference(graph, x);
+        assertTrue(r.fused().startsWith("4 convolution + batch-norm chains fused"), r.toString());
+        assertTrue(r.fused().contains("3 activations and 1 paddings"), r.fused());
+        assertEquals(FusedLayers.FoldedBatchNorm.class, graph.getLayer("bn1").getClass());
+        // other batch sizes after the first (the buffers grow and shrink), and the first again
+        for (int n : new int[] {12, 5, 33, 12}) {
+            INDArray xs = images(n, 100 + n);
+            double d = relativeDifference(graph.outputSingle(false, xs), builtIn.outputSingle(false, xs));
+            assertTrue(d < 1e-5, "batch of " + n + ": fused output differs by " + d + " of its largest value");
+        }
+    }
+
+    @Test
+    void aFusedChainAtTheNetworksOutputHandsBackItsOwnArray() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(false);
+        ComputationGraph builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.installForInference(graph, images(8, 2));
+        assertTrue(r.fused().startsWith("4 convolution"), r.toString());
+        INDArray first = graph.outputSingle(false, images(8, 3));
+        INDArray kept = first.dup();
+        graph.outputSingle(false, images(8, 4)); // must not overwrite the first result
+        assertEquals(0.0, first.sub(kept).amaxNumber().doubleValue());
+        assertTrue(relativeDifference(first, builtIn.outputSingle(false, images(8, 3))) < 1e-5);
+    }
+
+    @Test
+    void aFusionThatDisagreesIsLeftOutAndTheGraphRestored() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(true);
+        ComputationGraph builtIn = graph.clone();
+        INDArray x = images(8, 5);
+        OneDnnLayers.Report r = OneDnnLayers.installInference(graph, x, false, 1.02); // weights 2% off
+        assertTrue(r.fused().contains("left out"), r.toString());
+        assertSame(org.deeplearning4j.nn.layers.normalization.BatchNormalization.class, graph.getLayer("bn1").getClass());
+        assertSame(org.deeplearning4j.nn.layers.convolution.ZeroPaddingLayer.class, graph.getLayer("pad").getClass());
+        assertTrue(r.active(), "the unfused kernels still pass: " + r);
+        assertTrue(relativeDifference(graph.outputSingle(false, x), builtIn.outputSingle(false, x)) < 1e-5);
+    }
+
+    @Test
+    void aFrozenBackboneUnderATrainedHeadTrainsAsWithDl4jsLayers() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph backbone = blocks(true);
+        ComputationGraph graph = new TransferLearning.GraphBuilder(backbone).setFeatureExtractor("a5")
+                .addLayer("out", new OutputLayer.Builder().nIn(12).nOut(3).activation(Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out").build();
+        ComputationGraph builtIn = graph.clone();
+        INDArray x = images(8, 6);
+        OneDnnLayers.Report r = OneDnnLayers.installOnFrozenLayers(graph, x);
+        assertTrue(r.fused().startsWith("4 convolution"), r.toString());
+        for (int step = 0; step < 3; step++) {
+            INDArray y = Nd4j.zeros(DataType.FLOAT, 8, 3);
+            for (int i = 0; i < 8; i++) {
+                y.putScalar(i, (i + step) % 3, 1f);
+            }
+            DataSet s = new DataSet(images(8, 40 + step), y);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-5, "parameters after 3 steps differ by " + diff);
+    }
+
+    @Test
+    void aFusedLayerRefusesToTrain() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(true);
+        OneDnnLayers.installForInference(graph, images(4, 7));
+        var e = assertThrows(IllegalStateException.class,
+                () -> graph.getLayer("bn1").backpropGradient(Nd4j.ones(DataType.FLOAT, 4, 8, 17, 17), null));
+        assertTrue(e.getMessage().contains("fused for inference"), e.getMessage());
+    }
+
+    @Test
+    void foldingIsBatchNormOfTheConvolution() {
+        // the fold alone, in float64 terms: w' = w * gamma / sqrt(var + eps), b' = beta + (b - mean) * that scale
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(true);
+        var conv = graph.getLayer("c5");
+        var bn = graph.getLayer("bn5");
+        INDArray[] f = InferenceFusion.fold(conv, false, true, bn, 1e-3, 1.0);
+        double gamma = bn.getParam("gamma").getDouble(2);
+        double scale = gamma / Math.sqrt(bn.getParam("var").getDouble(2) + 1e-3);
+        double expectedW = conv.getParam("W").getDouble(2, 5, 0, 0) * scale;
+        double expectedB = bn.getParam("beta").getDouble(2)
+                + (conv.getParam("b").getDouble(2) - bn.getParam("mean").getDouble(2)) * scale;
+        assertEquals(expectedW, f[0].getDouble(2, 5, 0, 0), 1e-6);
+        assertEquals(expectedB, f[1].getDouble(2), 1e-6);
+    }
+}
