@@ -67,6 +67,7 @@ public final class FineTuneBenchmark {
             y.putScalar(i, i % 8, 1);
         }
         DataSet ds = new DataSet(x, y);
+        org.leukolab.training.DirectGraphUpdater.install(g); // as the trainer does for every graph
         String onednn = a.getOrDefault("onednn", "checked");
         int onOneDnn = switch (onednn) {
             case "checked" -> {

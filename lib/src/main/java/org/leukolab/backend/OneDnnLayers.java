@@ -268,11 +268,26 @@ public final class OneDnnLayers {
 
     /** As {@link #install(ComputationGraph, DataSet)} with the helpers made by {@code helpers} (tests inject faulty ones). */
     static Report install(ComputationGraph graph, DataSet probe, Function<Layer, LayerHelper> helpers) {
+        return install(graph, probe, helpers, 1.0);
+    }
+
+    /**
+     * As {@link #install(ComputationGraph, DataSet, Function)}; then the chains inside DL4J's frozen wrappers are fused for
+     * inference ({@link InferenceFusion}: those layers only ever run forward, in inference mode) and the check is made
+     * again with them, which keeps the fusion only if it passes. {@code fusionFault} multiplies the fused weights (tests).
+     */
+    static Report install(ComputationGraph graph, DataSet probe, Function<Layer, LayerHelper> helpers, double fusionFault) {
         useDepthwiseKernels(graph);
-        return install(new Graph(graph), probe, helpers);
+        return install(new Graph(graph), probe, helpers,
+                InferenceFusion.enabled() ? () -> InferenceFusion.apply(graph, true, fusionFault) : null);
     }
 
     private static Report install(Net net, DataSet probe, Function<Layer, LayerHelper> helpers) {
+        return install(net, probe, helpers, null);
+    }
+
+    private static Report install(Net net, DataSet probe, Function<Layer, LayerHelper> helpers,
+                                  java.util.function.Supplier<InferenceFusion.Applied> fusion) {
         List<Integer> candidates = candidates(net, helpers);
         if (candidates.isEmpty()) {
             return new Report(List.of(), List.of(), 0, "no convolution, batch-normalisation or pooling layers");
@@ -305,10 +320,24 @@ public final class OneDnnLayers {
             }
             apply(net, candidates, kept, helpers);
         }
+        String fused = "";
+        InferenceFusion.Applied f = fusion == null ? null : fusion.get();
+        if (f != null && f.any()) {
+            Check c = check(net, candidates, kept, helpers, small, seed, expected);
+            release();
+            if (c.ok) {
+                fused = f.summary();
+                best = new Check(true, Math.max(best.ratio, c.ratio));
+            } else {
+                f.undo();
+                apply(net, candidates, kept, helpers);
+                fused = "fusion left out: the gradients or the output were further from float64 than the rule allows";
+            }
+        }
         net.clear();
         Nd4j.getRandom().setSeed(seed);
         return new Report(names(net, kept.stream().sorted().toList()), names(net, rejected.stream().sorted().toList()),
-                best.ratio, "");
+                best.ratio, "", fused);
     }
 
     /** The float64 result for the probe and DL4J's own float32 error, from copies of {@code net} without helpers. */

@@ -299,6 +299,9 @@ public final class Trainer {
         } else if (checkpoints != null) {
             checkpoints.clear();
         }
+        if (net.model() instanceof ComputationGraph graph) {
+            DirectGraphUpdater.install(graph);
+        }
         if (oneDnn) {
             installOneDnn(net, train, ctx);
         }
@@ -404,7 +407,8 @@ public final class Trainer {
     }
 
     /**
-     * Puts the fast kernels a training run uses (oneDNN, checked on the first batch of {@code train}) into {@code net}, as
+     * Puts the fast kernels a training run uses (oneDNN, checked on the first batch of {@code train}; for a graph, the
+     * {@link DirectGraphUpdater}) into {@code net}, as
      * {@code fit} does before its first epoch: for timing a few steps of a network the way it will train. Empty for a
      * network they do not apply to (several inputs, say).
      */
@@ -412,6 +416,9 @@ public final class Trainer {
         boolean graph = net.model() instanceof ComputationGraph cg && cg.getNumInputArrays() == 1;
         if (!(net.model() instanceof MultiLayerNetwork) && !graph) {
             return java.util.Optional.empty();
+        }
+        if (graph) {
+            DirectGraphUpdater.install((ComputationGraph) net.model());
         }
         DataSet probe = train.batch(IntStream.range(0, Math.min(batchSize, train.size())).toArray());
         return java.util.Optional.of(net.model() instanceof MultiLayerNetwork mln ? OneDnnLayers.install(mln, probe)

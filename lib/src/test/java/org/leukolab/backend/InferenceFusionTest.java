@@ -151,6 +151,50 @@ class InferenceFusionTest {
         assertTrue(diff < 1e-5, "parameters after 3 steps differ by " + diff);
     }
 
+    /** The backbone frozen under a trainable head, as report 003's heads and fine-tuning build it. */
+    private static ComputationGraph frozenUnderHead() {
+        return new TransferLearning.GraphBuilder(blocks(true)).setFeatureExtractor("a5")
+                .addLayer("out", new OutputLayer.Builder().nIn(12).nOut(3).activation(Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out").build();
+    }
+
+    private static DataSet labelled(int n, long seed) {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, (i + seed) % 3, 1f);
+        }
+        return new DataSet(images(n, seed), y);
+    }
+
+    @Test
+    void theTrainersCheckFusesTheFrozenChainsAndTrainsAsWithDl4jsLayers() {
+        // what Trainer.installFastKernels calls for a graph: every kernel checked by gradients, then the frozen chains fused
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = frozenUnderHead();
+        ComputationGraph builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, labelled(8, 8));
+        assertTrue(r.fused().startsWith("4 convolution"), r.toString());
+        assertTrue(r.toString().contains(r.fused()), "the training line says so: " + r);
+        for (int step = 0; step < 3; step++) {
+            DataSet s = labelled(8, 50 + step);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-5, "parameters after 3 steps differ by " + diff);
+    }
+
+    @Test
+    void theTrainersCheckLeavesOutAFusionThatDisagrees() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = frozenUnderHead();
+        DataType dt = graph.params().dataType();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, labelled(8, 9), l -> OneDnnLayers.oneDnnHelper(l, dt), 1.02);
+        assertTrue(r.fused().contains("left out"), r.toString());
+        assertSame(org.deeplearning4j.nn.layers.normalization.BatchNormalization.class,
+                ((org.deeplearning4j.nn.layers.FrozenLayer) graph.getLayer("bn1")).getInsideLayer().getClass());
+    }
+
     @Test
     void aFusedLayerRefusesToTrain() {
         assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
