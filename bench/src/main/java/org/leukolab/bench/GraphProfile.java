@@ -48,6 +48,18 @@ public final class GraphProfile {
                 + ", median of " + reps);
     }
 
+    /**
+     * Whether {@code v} runs one of the layers {@code InferenceFusion} folded into a convolution (they only hand on the
+     * convolution's result; run outside DL4J's workspaces, as here, they would copy it, a cost the real pass does not have).
+     */
+    static boolean folded(GraphVertex v) {
+        if (!(v instanceof org.deeplearning4j.nn.graph.vertex.impl.LayerVertex lv)) {
+            return false;
+        }
+        var l = lv.getLayer() instanceof org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer w ? w.getUnderlying() : lv.getLayer();
+        return l.getClass().getName().startsWith("org.leukolab.backend.FusedLayers$Folded");
+    }
+
     /** Per-kind and top-vertex tables for one graph and input. */
     public static String profile(ComputationGraph g, INDArray x, int reps) {
         GraphVertex[] vertices = g.getVertices();
@@ -71,6 +83,10 @@ public final class GraphProfile {
                 VertexIndices[] ins = v.getInputVertices();
                 for (int i = 0; i < ins.length; i++) {
                     v.setInput(i, out.get(ins[i].getVertexIndex()), mgr);
+                }
+                if (folded(v)) { // a layer fused into the convolution before it: in the real pass it hands its input on
+                    out.put(idx, out.get(ins[0].getVertexIndex()));
+                    continue;
                 }
                 long s = System.nanoTime();
                 INDArray o = v.doForward(false, mgr);
