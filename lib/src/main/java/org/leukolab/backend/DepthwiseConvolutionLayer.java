@@ -60,6 +60,10 @@ public final class DepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer
         this.fused = chain;
     }
 
+    InferenceFusion.Chain fused() {
+        return fused;
+    }
+
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         if (fused != null) {

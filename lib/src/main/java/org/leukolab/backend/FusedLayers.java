@@ -44,6 +44,10 @@ final class FusedLayers {
             this.chain = chain;
         }
 
+        InferenceFusion.Chain chain() {
+            return chain;
+        }
+
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
@@ -92,6 +96,64 @@ final class FusedLayers {
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
             return handOn(input, copy, mgr);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            throw notTrainable(layerId());
+        }
+    }
+
+    /**
+     * A small frozen dense layer (squeeze-and-excitation's two on a pooled map: at most {@value InferenceFusion#SMALL_DENSE}
+     * weights) computed in plain Java from weights copied when the fusion was made: DL4J's dense layer spent about 0.9 ms
+     * a call on such a layer (EfficientNetB0 at 96x96 has 32 of them), most of it not arithmetic. The activation is the
+     * layer's own, applied by ND4J as DL4J applies it.
+     */
+    static final class SmallDense extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
+        private float[] weights; // [in, out], row-major
+        private float[] bias;
+        private final int in;
+        private final int out;
+
+        SmallDense(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer original) {
+            super(original.conf(), original.getDataType());
+            RuntimeLayers.copyState(original, this);
+            var c = (org.deeplearning4j.nn.conf.layers.DenseLayer) original.conf().getLayer();
+            this.in = (int) c.getNIn();
+            this.out = (int) c.getNOut();
+            refold();
+        }
+
+        /** Copies the weights again (after the network's parameters were replaced). */
+        void refold() {
+            weights = getParam("W").castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+            INDArray b = getParam("b");
+            bias = b == null ? new float[out] : b.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            if (input.rank() != 2 || input.size(1) != in) {
+                throw new IllegalStateException("layer " + layerId() + " takes [n, " + in + "], got " + input.shapeInfoToString());
+            }
+            int n = (int) input.size(0);
+            float[] x = input.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+            float[] z = new float[n * out];
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j < out; j++) {
+                    double sum = bias[j];
+                    for (int k = 0; k < in; k++) {
+                        sum += (double) x[r * in + k] * weights[k * out + j];
+                    }
+                    z[r * out + j] = (float) sum;
+                }
+            }
+            INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, org.nd4j.linalg.api.buffer.DataType.FLOAT,
+                    new long[] {n, out}, 'c');
+            result.assign(org.nd4j.linalg.factory.Nd4j.create(z, new long[] {n, out}, 'c'));
+            return layerConf().getActivationFn().getActivation(result, false);
         }
 
         @Override

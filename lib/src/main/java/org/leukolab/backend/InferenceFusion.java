@@ -56,6 +56,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Not thread-safe (nor are DL4J's graphs).
  */
 public final class InferenceFusion {
+    /** Dense layers with at most this many weights are computed in plain Java ({@link FusedLayers.SmallDense}). */
+    static final int SMALL_DENSE = 1 << 17;
+
     private InferenceFusion() {}
 
     /** Whether fusion may run: leukolab's kernels allowed and {@value OneDnnLayers#KERNELS_ENV} not {@code unfused}/{@code dl4j}. */
@@ -69,6 +72,7 @@ public final class InferenceFusion {
         final List<Chain> chains = new ArrayList<>();
         private final List<Runnable> undo = new ArrayList<>();
         int paddings;
+        int smallDense;
 
         void undo() {
             for (int i = undo.size() - 1; i >= 0; i--) {
@@ -79,18 +83,19 @@ public final class InferenceFusion {
         }
 
         boolean any() {
-            return !chains.isEmpty();
+            return !chains.isEmpty() || smallDense > 0;
         }
 
         /** For the log line: "52 convolution chains fused (BN folded; 35 activations; 5 paddings), 3 buffers". */
         String summary() {
-            if (chains.isEmpty()) {
+            if (!any()) {
                 return "";
             }
             long acts = chains.stream().filter(c -> c.activation != null).count();
             int slots = chains.stream().mapToInt(c -> c.slot).max().orElse(-1) + 1;
+            String dense = smallDense == 0 ? "" : "; " + smallDense + " small dense layers in plain Java";
             return chains.size() + " convolution + batch-norm chains fused for inference (" + acts + " activations and "
-                    + paddings + " paddings inside the convolution; " + slots + " shared buffers)";
+                    + paddings + " paddings inside the convolution; " + slots + " shared buffers)" + dense;
         }
     }
 
@@ -110,9 +115,20 @@ public final class InferenceFusion {
         final OneDnnConvolution oneDnn;
         final Buffers buffers;
         int slot;
+        private final Layer conv;
+        private final Layer bn;
+        private final double eps;
+        private final double fault;
 
-        private Chain(String name, INDArray weights, INDArray bias, boolean depthwise,
+        private Chain(String name, Layer conv, Layer bn, double eps, double fault, boolean depthwise,
                       org.deeplearning4j.nn.conf.layers.ConvolutionLayer c, Dnnl.Eltwise post, Buffers buffers) {
+            this.conv = conv;
+            this.bn = bn;
+            this.eps = eps;
+            this.fault = fault;
+            INDArray[] folded = fold(conv, depthwise, c.hasBias(), bn, eps, fault);
+            INDArray weights = folded[0];
+            INDArray bias = folded[1];
             this.name = name;
             this.weights = weights;
             this.bias = bias;
@@ -125,6 +141,18 @@ public final class InferenceFusion {
             this.activation = post == null ? null : post.name();
             this.oneDnn = new OneDnnConvolution(post);
             this.buffers = buffers;
+        }
+
+        /** Folds the convolution's and the batch norm's current parameters again (the kernel converts them again). */
+        void refold() {
+            INDArray[] folded = fold(conv, depthwise, hasBias(), bn, eps, fault);
+            weights.assign(folded[0]);
+            bias.assign(folded[1]);
+            oneDnn.forgetWeights();
+        }
+
+        private boolean hasBias() {
+            return ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) conv.conf().getLayer()).hasBias();
         }
 
         INDArray forward(INDArray input) {
@@ -229,10 +257,11 @@ public final class InferenceFusion {
                     post = eltwise(f);
                 }
             }
-            INDArray[] folded = fold(convLayer, depthwise, c.hasBias(), RuntimeLayers.inner(bn), bnConf.getEps(), fault);
-            Chain chain = new Chain(conv.getVertexName(), folded[0], folded[1], depthwise, c, post, buffers);
+            Chain chain = new Chain(conv.getVertexName(), convLayer, RuntimeLayers.inner(bn), bnConf.getEps(), fault, depthwise, c,
+                    post, buffers);
             found.add(new Found(chain, conv, bn, act, act == null ? bn : act));
         }
+        smallDenseLayers(graph, vertices, frozenOnly, applied);
         if (found.isEmpty()) {
             return applied;
         }
@@ -320,6 +349,38 @@ public final class InferenceFusion {
         return applied;
     }
 
+    /** Frozen dense layers with few weights, no layer norm and no dropout: computed by {@link FusedLayers.SmallDense}. */
+    private static void smallDenseLayers(ComputationGraph graph, GraphVertex[] vertices, boolean frozenOnly, Applied applied) {
+        for (GraphVertex v : vertices) {
+            if (v instanceof LayerVertex lv && eligible(lv, frozenOnly)
+                    && RuntimeLayers.inner(lv).getClass() == org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class) {
+                var dense = (org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer) RuntimeLayers.inner(lv);
+                var c = (org.deeplearning4j.nn.conf.layers.DenseLayer) dense.conf().getLayer();
+                if (!dense.hasLayerNorm() && c.getIDropout() == null && c.getNIn() * c.getNOut() <= SMALL_DENSE) {
+                    swap(graph, lv, new FusedLayers.SmallDense(dense), applied);
+                    applied.smallDense++;
+                }
+            }
+        }
+    }
+
+    /**
+     * Computes every fused chain's folded weights (and every small dense layer's copy) again from the graph's parameters:
+     * for a graph whose parameters were replaced after the fusion (a checkpoint restored into it).
+     */
+    public static void refold(ComputationGraph graph) {
+        for (Layer l : graph.getLayers()) {
+            Layer inner = l instanceof org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer w ? w.getUnderlying() : l;
+            if (inner instanceof FusedLayers.Convolution c) {
+                c.chain().refold();
+            } else if (inner instanceof DepthwiseConvolutionLayer d && d.fused() != null) {
+                d.fused().refold();
+            } else if (inner instanceof FusedLayers.SmallDense s) {
+                s.refold();
+            }
+        }
+    }
+
     private static void swap(ComputationGraph graph, LayerVertex v, Layer replacement, Applied applied) {
         Layer original = RuntimeLayers.inner(v);
         RuntimeLayers.replace(graph, v, replacement);
@@ -354,6 +415,9 @@ public final class InferenceFusion {
         }
         if (f instanceof ActivationSigmoid) {
             return Dnnl.Eltwise.SIGMOID;
+        }
+        if (f instanceof OneDnnActivation a && "hardswish".equals(a.oneDnnEltwise())) {
+            return Dnnl.Eltwise.HARD_SWISH;
         }
         return null;
     }

@@ -271,6 +271,13 @@ public class OneDnnConvolution implements ConvolutionHelper {
         }
     }
 
+    /** Makes every plan convert the (constant) weights again on its next call: they were changed in place. */
+    void forgetWeights() {
+        synchronized (plans) {
+            plans.values().forEach(p -> p.keptWeights = null);
+        }
+    }
+
     @Override
     public Map<String, Long> helperMemoryUse() {
         return Map.of();

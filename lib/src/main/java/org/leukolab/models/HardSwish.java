@@ -10,7 +10,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@code relu6(x + 3) / 6} (the squeeze-and-excitation gate). DL4J's own {@code HARDSIGMOID} is a different function
  * ({@code 0.2 x + 0.5}, clipped), so neither can be taken from there.
  */
-public class HardSwish extends BaseActivationFunction {
+public class HardSwish extends BaseActivationFunction implements org.leukolab.backend.OneDnnActivation {
     private boolean gate;
 
     /** Hard swish. */
@@ -33,6 +33,12 @@ public class HardSwish extends BaseActivationFunction {
 
     public void setGate(boolean gate) { // for DL4J's JSON configuration
         this.gate = gate;
+    }
+
+    /** oneDNN's {@code hardswish} is x * relu6(x + 3) / 6 (the gate alone has no oneDNN algorithm here). */
+    @Override
+    public String oneDnnEltwise() {
+        return gate ? null : "hardswish";
     }
 
     private static INDArray hardSigmoid(INDArray x) {

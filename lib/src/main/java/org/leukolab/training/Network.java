@@ -335,6 +335,7 @@ public abstract class Network {
             try {
                 ComputationGraph saved = ModelSerializer.restoreComputationGraph(file.toFile(), true);
                 graph.setParams(saved.params());
+                org.leukolab.backend.InferenceFusion.refold(graph); // frozen layers fused with the old parameters
                 graph.getConfiguration().setIterationCount(saved.getIterationCount());
                 graph.getConfiguration().setEpochCount(saved.getEpochCount());
                 if (saved.getUpdater() != null && saved.getUpdater().getStateViewArray() != null

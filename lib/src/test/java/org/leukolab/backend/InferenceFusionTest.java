@@ -38,6 +38,10 @@ class InferenceFusionTest {
      * convolution with a bias - batch norm - sigmoid at the end ({@code output}: the network's output, or global pooling).
      */
     private static ComputationGraph blocks(boolean pooled) {
+        return blocks(pooled, false);
+    }
+
+    private static ComputationGraph blocks(boolean pooled, boolean withDense) {
         var g = new NeuralNetConfiguration.Builder().seed(11).updater(new Adam(1e-3)).graphBuilder().addInputs("in")
                 .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(8).convolutionMode(ConvolutionMode.Same).hasBias(false)
                         .activation(Activation.IDENTITY).build(), "in")
@@ -56,6 +60,11 @@ class InferenceFusionTest {
                 .addLayer("a5", new ActivationLayer.Builder().activation(Activation.SIGMOID).build(), "bn5");
         if (pooled) {
             g.addLayer("gap", new GlobalPoolingLayer.Builder().build(), "a5").setOutputs("gap");
+        } else if (withDense) { // squeeze-and-excitation's two small dense layers on the pooled map
+            g.addLayer("gap", new GlobalPoolingLayer.Builder().build(), "a5")
+                    .addLayer("d1", new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(3).activation(Activation.RELU).build(), "gap")
+                    .addLayer("d2", new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(12).activation(Activation.SIGMOID).build(), "d1")
+                    .setOutputs("d2");
         } else {
             g.setOutputs("a5");
         }
@@ -97,6 +106,33 @@ class InferenceFusionTest {
             double d = relativeDifference(graph.outputSingle(false, xs), builtIn.outputSingle(false, xs));
             assertTrue(d < 1e-5, "batch of " + n + ": fused output differs by " + d + " of its largest value");
         }
+    }
+
+    @Test
+    void smallFrozenDenseLayersRunInJavaWithTheSameResult() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(false, true);
+        ComputationGraph builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.installForInference(graph, images(8, 12));
+        assertTrue(r.fused().endsWith("2 small dense layers in plain Java"), r.toString());
+        assertEquals(FusedLayers.SmallDense.class, graph.getLayer("d2").getClass());
+        INDArray x = images(6, 13);
+        assertTrue(relativeDifference(graph.outputSingle(false, x), builtIn.outputSingle(false, x)) < 1e-5);
+    }
+
+    @Test
+    void parametersRestoredIntoAFusedGraphAreFoldedAgain() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(false, true);
+        OneDnnLayers.installForInference(graph, images(8, 14));
+        ComputationGraph other = blocks(false, true);
+        other.getLayer("bn2").getParam("gamma").muli(3); // other batch-norm statistics and other dense weights
+        other.getLayer("d1").getParam("W").muli(-2);
+        graph.setParams(other.params());
+        InferenceFusion.refold(graph);
+        INDArray x = images(5, 15);
+        assertTrue(relativeDifference(graph.outputSingle(false, x), other.outputSingle(false, x)) < 1e-5,
+                "the fused graph computes with the restored parameters");
     }
 
     @Test
