@@ -139,20 +139,24 @@ final class FusedLayers {
                 throw new IllegalStateException("layer " + layerId() + " takes [n, " + in + "], got " + input.shapeInfoToString());
             }
             int n = (int) input.size(0);
-            float[] x = input.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+            INDArray xs = Dnnl.plain(input) ? input : input.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
+            float[] x = new float[n * in];
+            xs.data().asNioFloat().position((int) xs.offset()).get(x); // one bulk copy out of native memory
             float[] z = new float[n * out];
-            for (int r = 0; r < n; r++) {
-                for (int j = 0; j < out; j++) {
-                    double sum = bias[j];
-                    for (int k = 0; k < in; k++) {
-                        sum += (double) x[r * in + k] * weights[k * out + j];
+            for (int r = 0; r < n; r++) { // row by row: the inner loop runs along contiguous weights (vectorised)
+                int zr = r * out;
+                System.arraycopy(bias, 0, z, zr, out);
+                for (int k = 0; k < in; k++) {
+                    float xv = x[r * in + k];
+                    int wk = k * out;
+                    for (int j = 0; j < out; j++) {
+                        z[zr + j] += xv * weights[wk + j];
                     }
-                    z[r * out + j] = (float) sum;
                 }
             }
             INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, org.nd4j.linalg.api.buffer.DataType.FLOAT,
                     new long[] {n, out}, 'c');
-            result.assign(org.nd4j.linalg.factory.Nd4j.create(z, new long[] {n, out}, 'c'));
+            result.data().asNioFloat().position((int) result.offset()).put(z);
             return layerConf().getActivationFn().getActivation(result, false);
         }
 

@@ -57,7 +57,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class InferenceFusion {
     /** Dense layers with at most this many weights are computed in plain Java ({@link FusedLayers.SmallDense}). */
-    static final int SMALL_DENSE = 1 << 17;
+    static final int SMALL_DENSE = 1 << 18;
 
     private InferenceFusion() {}
 

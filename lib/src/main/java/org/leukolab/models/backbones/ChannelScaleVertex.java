@@ -15,8 +15,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Squeeze-and-excitation's last step, which DL4J has no vertex for: a feature map {@code [n, c, h, w]}
@@ -24,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code (1, 1, c)}).
  *
  * <p>Defined in SameDiff ({@link #defineVertex}: the reference, and what the configuration says), but run by
- * {@link Runtime}, which computes the same product and its two gradients with one ND4J broadcast and one reduction each:
+ * {@link Runtime}, which computes the same product and its two gradients with one broadcast multiplication
+ * ({@link org.leukolab.backend.ChannelScale}: oneDNN's, or ND4J's off the CPU backend) and one reduction:
  * SameDiff's graph execution cost 3.6 ms a call for EfficientNetB0 at 96x96 (14% of its inference pass,
  * docs/speed-depthwise.md). Only the runtime object differs; saved networks are unchanged.
  */
@@ -72,8 +71,7 @@ public class ChannelScaleVertex extends SameDiffLambdaVertex {
         }
 
         private static INDArray scaled(INDArray x, INDArray s, INDArray out) {
-            Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s.castTo(x.dataType()), out, 0, 1));
-            return out;
+            return org.leukolab.backend.ChannelScale.multiply(x, s.castTo(x.dataType()), out);
         }
 
         @Override
