@@ -45,6 +45,74 @@ public final class ChannelScale {
         return out;
     }
 
+    /**
+     * {@code out = x * scale[c]} then {@code + shift[c]} (if {@code shift} is not null) for a float32 NCHW {@code x}, on
+     * oneDNN's binary kernels (two passes, each rounded as a float32 product and sum are: the same values as ND4J's two
+     * broadcasts and {@link NchwBatchNorm}'s plain-Java pass, bit for bit). False, writing nothing, where they cannot run.
+     */
+    static boolean affine(INDArray x, float[] scale, float[] shift, INDArray out) {
+        if (!OneDnnLayers.available() || x.rank() != 4 || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT
+                || !Dnnl.plain(x) || !Dnnl.plain(out) || !out.equalShapes(x) || scale.length != x.size(1)
+                || (shift != null && shift.length != x.size(1))) {
+            return false;
+        }
+        Affine a;
+        synchronized (AFFINE) {
+            a = AFFINE.computeIfAbsent(Arrays.toString(x.shape()), k -> new Affine(x.shape()));
+        }
+        a.run(x, scale, shift, out);
+        return true;
+    }
+
+    private static final Map<String, Affine> AFFINE = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Affine> e) {
+            return size() > MAX_PLANS;
+        }
+    };
+
+    /** Per-channel multiplication and addition of [1, c, 1, 1] vectors held in buffers of the plan's own. */
+    private static final class Affine {
+        final Primitive mul;
+        final Primitive add;
+        final Memory x;
+        final Memory out;
+        final Memory scale;
+        final Memory shift;
+        final org.bytedeco.javacpp.FloatPointer scaleValues;
+        final org.bytedeco.javacpp.FloatPointer shiftValues;
+
+        Affine(long[] shape) {
+            long[] perChannel = {1, shape[1], 1, 1};
+            mul = binary(dnnl_binary_mul, shape, perChannel);
+            add = binary(dnnl_binary_add, shape, perChannel);
+            x = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
+            out = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
+            scaleValues = new org.bytedeco.javacpp.FloatPointer(shape[1]);
+            shiftValues = new org.bytedeco.javacpp.FloatPointer(shape[1]);
+            scale = Dnnl.wrapper(Dnnl.desc(perChannel, dnnl_nchw));
+            shift = Dnnl.wrapper(Dnnl.desc(perChannel, dnnl_nchw));
+            Dnnl.check(dnnl_memory_set_data_handle(scale.memory, scaleValues), "point a memory object at a buffer");
+            Dnnl.check(dnnl_memory_set_data_handle(shift.memory, shiftValues), "point a memory object at a buffer");
+        }
+
+        private static Primitive binary(int kind, long[] shape, long[] perChannel) {
+            dnnl_binary_desc_t d = new dnnl_binary_desc_t();
+            Dnnl.check(dnnl_binary_desc_init(d, kind, Dnnl.desc(shape, dnnl_nchw), Dnnl.desc(perChannel, dnnl_nchw),
+                    Dnnl.desc(shape, dnnl_nchw)), "describe a per-channel operation on " + Arrays.toString(shape));
+            return Dnnl.primitive(d, null, "a per-channel operation");
+        }
+
+        synchronized void run(INDArray in, float[] s, float[] t, INDArray result) {
+            scaleValues.put(s);
+            mul.execute(DNNL_ARG_SRC_0, x.point(in), DNNL_ARG_SRC_1, scale, DNNL_ARG_DST, out.point(result));
+            if (t != null) {
+                shiftValues.put(t);
+                add.execute(DNNL_ARG_SRC_0, out, DNNL_ARG_SRC_1, shift, DNNL_ARG_DST, out);
+            }
+        }
+    }
+
     private static final class Plan {
         final Primitive mul;
         final Memory src0;

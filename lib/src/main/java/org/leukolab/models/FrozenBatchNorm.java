@@ -289,18 +289,51 @@ public class FrozenBatchNorm extends org.deeplearning4j.nn.conf.layers.Layer {
             return params.get("beta").castTo(type).reshape(s.length()).sub(params.get("mean").castTo(type).reshape(s.length()).mul(s));
         }
 
+        /**
+         * {@link #scale} and {@link #shift} for float32, computed in Java from the four parameter vectors with the same
+         * float32 operations ND4J runs for them (sqrt, division, product and difference, each rounded to float32: the
+         * same values bit for bit), without the eight small ND4J operations a call cost (about 0.3 ms each way, for
+         * every frozen batch norm of a fine-tuned backbone, every step).
+         */
+        private float[][] floatScaleShift() {
+            float[] gamma = floats("gamma");
+            float[] beta = floats("beta");
+            float[] mean = floats("mean");
+            float[] var = floats("var");
+            float eps = (float) layerConf().getEps();
+            float[] s = new float[gamma.length];
+            float[] t = new float[gamma.length];
+            for (int c = 0; c < s.length; c++) {
+                s[c] = gamma[c] / (float) Math.sqrt(var[c] + eps);
+                t[c] = beta[c] - mean[c] * s[c];
+            }
+            return new float[][] {s, t};
+        }
+
+        private float[] floats(String key) {
+            INDArray p = params.get(key);
+            float[] out = new float[(int) p.length()];
+            if (p.dataType() == DataType.FLOAT && (p.length() == 1 || p.elementWiseStride() == 1)) {
+                p.data().asNioFloat().position((int) p.offset()).get(out);
+                return out;
+            }
+            return p.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        }
+
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
             DataType type = input.dataType();
-            INDArray s = scale(type);
-            INDArray t = shift(s, type);
             INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, type, input.shape(), 'c');
-            // one pass over float32 arrays (the same float32 products and sums as the two broadcasts below)
-            if (!org.leukolab.backend.Kernels.allowed() || !NchwBatchNorm.scaleShift(input, s.toFloatVector(), t.toFloatVector(), out)) {
-                Broadcast.mul(input, s, out, 1);
-                Broadcast.add(out, t, out, 1);
+            if (type == DataType.FLOAT && org.leukolab.backend.Kernels.allowed()) {
+                float[][] st = floatScaleShift();
+                if (NchwBatchNorm.scaleShift(input, st[0], st[1], out)) { // the same float32 products and sums as below
+                    return out;
+                }
             }
+            INDArray s = scale(type);
+            Broadcast.mul(input, s, out, 1);
+            Broadcast.add(out, shift(s, type), out, 1);
             return out;
         }
 
@@ -308,9 +341,9 @@ public class FrozenBatchNorm extends org.deeplearning4j.nn.conf.layers.Layer {
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
             assertInputSet(true);
             INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsilon.dataType(), epsilon.shape(), 'c');
-            INDArray s = scale(epsilon.dataType());
-            if (!org.leukolab.backend.Kernels.allowed() || !NchwBatchNorm.scaleShift(epsilon, s.toFloatVector(), null, dx)) {
-                Broadcast.mul(epsilon, s, dx, 1);
+            if (epsilon.dataType() != DataType.FLOAT || !org.leukolab.backend.Kernels.allowed()
+                    || !NchwBatchNorm.scaleShift(epsilon, floatScaleShift()[0], null, dx)) {
+                Broadcast.mul(epsilon, scale(epsilon.dataType()), dx, 1);
             }
             Gradient g = new DefaultGradient(gradientView);
             if (gradientView != null) {
