@@ -35,15 +35,15 @@ class ChannelScaleVertexTest {
     private static ComputationGraph se(GraphVertex scale, DataType type) {
         var conf = new NeuralNetConfiguration.Builder().seed(9).dataType(type).updater(new org.nd4j.linalg.learning.config.NoOp()).graphBuilder()
                 .addInputs("in")
-                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(6).convolutionMode(ConvolutionMode.Same)
+                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same)
                         .activation(Activation.SWISH).build(), "in")
                 .addLayer("squeeze", new GlobalPoolingLayer.Builder().build(), "conv")
                 .addLayer("reduce", new DenseLayer.Builder().nOut(2).activation(Activation.SWISH).build(), "squeeze")
-                .addLayer("expand", new DenseLayer.Builder().nOut(6).activation(Activation.SIGMOID).build(), "reduce")
+                .addLayer("expand", new DenseLayer.Builder().nOut(4).activation(Activation.SIGMOID).build(), "reduce")
                 .addVertex("excite", scale, "conv", "expand")
                 .addLayer("gap", new GlobalPoolingLayer.Builder().build(), "excite")
                 .addLayer("out", new OutputLayer.Builder().nOut(3).activation(Activation.SOFTMAX).build(), "gap")
-                .setOutputs("out").setInputTypes(InputType.convolutional(9, 9, 3)).build();
+                .setOutputs("out").setInputTypes(InputType.convolutional(6, 6, 3)).build();
         var g = new ComputationGraph(conf);
         g.init();
         return g;
@@ -54,7 +54,7 @@ class ChannelScaleVertexTest {
         for (int i = 0; i < 5; i++) {
             y.putScalar(i, i % 3, 1);
         }
-        return new DataSet(SeededArrays.uniform(type, 4, 5, 3, 9, 9).castTo(type), y);
+        return new DataSet(SeededArrays.uniform(type, 4, 5, 3, 6, 6).castTo(type), y);
     }
 
     private static boolean gradientCheck(ComputationGraph g, DataSet b) {
@@ -93,6 +93,19 @@ class ChannelScaleVertexTest {
                 // reason this vertex no longer runs on SameDiff): if this starts failing, DL4J's vertex got it right
                 assertTrue(!gradientCheck(reference, b), "SameDiff's vertex passes the gradient check");
             }
+        }
+    }
+
+    @Test
+    void offTheCpuBackendTheScalingIsNd4jsBroadcastWithTheSameValues() {
+        ComputationGraph g = se(new ChannelScaleVertex(), DataType.FLOAT);
+        INDArray x = batch(DataType.FLOAT).getFeatures();
+        INDArray onCpu = g.outputSingle(false, x).dup();
+        try {
+            org.leukolab.backend.Kernels.forceCpuBackendForTests(false);
+            assertEquals(0.0, g.outputSingle(false, x).sub(onCpu).amaxNumber().doubleValue(), "bit for bit");
+        } finally {
+            org.leukolab.backend.Kernels.forceCpuBackendForTests(null);
         }
     }
 }
