@@ -327,7 +327,11 @@ public abstract class Network {
 
         @Override
         public void setLearningRate(double lr) {
-            graph.setLearningRate(lr);
+            boolean direct = graph.getUpdater(false) instanceof DirectGraphUpdater;
+            graph.setLearningRate(lr); // DL4J rebuilds the updater (its own class) with the state carried over
+            if (direct) {
+                DirectGraphUpdater.install(graph);
+            }
         }
 
         @Override

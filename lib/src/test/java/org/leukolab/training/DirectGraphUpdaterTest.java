@@ -67,6 +67,26 @@ class DirectGraphUpdaterTest {
     }
 
     @Test
+    void aLearningRateChangeKeepsItAndTheState() {
+        ComputationGraph direct = graph();
+        ComputationGraph own = direct.clone();
+        DirectGraphUpdater.install(direct);
+        Network net = Network.of(direct);
+        for (int step = 1; step <= 2; step++) {
+            own.fit(batch(step));
+            net.fit(batch(step));
+        }
+        own.setLearningRate(1e-3); // what ReduceLrOnPlateau does
+        net.setLearningRate(1e-3);
+        assertSame(DirectGraphUpdater.class, direct.getUpdater().getClass(), "DL4J's rebuilt updater is replaced again");
+        for (int step = 3; step <= 4; step++) {
+            own.fit(batch(step));
+            net.fit(batch(step));
+        }
+        assertEquals(0.0, direct.params().sub(own.params()).amaxNumber().doubleValue(), "parameters");
+    }
+
+    @Test
     void handsDl4jTheNetworksOwnArray() {
         ComputationGraph g = graph();
         DirectGraphUpdater.install(g);
