@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Copies of DL4J graphs that survive a DL4J 1.0.0-M2.1 bug: its configuration clone leaves a SameDiff vertex (such as
@@ -37,7 +38,9 @@ public final class Graphs {
             }
         }
         ComputationGraph out = new ComputationGraph(c);
-        out.init(g.params().castTo(type), true);
+        INDArray params = g.params().castTo(type);
+        // castTo made a new array unless the type is the same: no second copy (EfficientNetV2L's float64 copy: 0.9 GB)
+        out.init(params == g.params() ? params.dup() : params, false);
         return out;
     }
 }
