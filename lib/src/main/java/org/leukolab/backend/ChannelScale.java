@@ -3,7 +3,6 @@ package org.leukolab.backend;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.dnnl.dnnl_binary_desc_t;
 import org.leukolab.backend.Dnnl.Memory;
@@ -21,12 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class ChannelScale {
     private static final int MAX_PLANS = 8;
-    private static final Map<String, Plan> PLANS = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Plan> e) {
-            return size() > MAX_PLANS;
-        }
-    };
+    private static final Map<String, Plan> PLANS = Dnnl.recentlyUsed(MAX_PLANS);
 
     private ChannelScale() {}
 
@@ -64,12 +58,7 @@ public final class ChannelScale {
         return true;
     }
 
-    private static final Map<String, Affine> AFFINE = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Affine> e) {
-            return size() > MAX_PLANS;
-        }
-    };
+    private static final Map<String, Affine> AFFINE = Dnnl.recentlyUsed(MAX_PLANS);
 
     /** Per-channel multiplication and addition of [1, c, 1, 1] vectors held in buffers of the plan's own. */
     private static final class Affine {

@@ -64,6 +64,19 @@ final class Dnnl {
         return md;
     }
 
+    /**
+     * A map keeping the {@code max} most recently used entries (plans per array shape: a run sees one or two shapes per
+     * layer, and a plan holds primitives worth keeping, but not for every shape ever seen).
+     */
+    static <K, V> Map<K, V> recentlyUsed(int max) {
+        return new java.util.LinkedHashMap<>(2 * max, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> e) {
+                return size() > max;
+            }
+        };
+    }
+
     static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
         return dnnl_memory_desc_equal(a, b) != 0;
     }

@@ -3,7 +3,6 @@ package org.leukolab.backend;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
 import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
@@ -64,12 +63,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
      * them to the kernel's layout once and keeps that copy.
      */
     private final boolean constantWeights;
-    private final Map<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Plan> e) {
-            return size() > MAX_PLANS;
-        }
-    };
+    private final Map<String, Plan> plans = Dnnl.recentlyUsed(MAX_PLANS);
 
     /**
      * @param inputGradient whether the backward pass computes the gradient for the layer's input; false only for a
@@ -236,12 +230,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
         r.run(rectified, eps, out);
     }
 
-    private final Map<Long, ReluBackward> reluPlans = new LinkedHashMap<>(4, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, ReluBackward> e) {
-            return size() > MAX_PLANS;
-        }
-    };
+    private final Map<Long, ReluBackward> reluPlans = Dnnl.recentlyUsed(MAX_PLANS);
 
     /** oneDNN's ReLU backward (computed from the ReLU's output) over a flat array of one length. */
     private static final class ReluBackward {
