@@ -365,6 +365,22 @@ public final class InferenceFusion {
     }
 
     /**
+     * Whether {@code graph} runs fused layers. Its per-layer activations ({@code feedForward}) are then not every layer's
+     * own: a fused convolution's entry is its whole chain's result, in a buffer the next pass overwrites. Code that reads
+     * intermediate activations (Grad-CAM) uses an unfused copy ({@code Graphs.copy}).
+     */
+    public static boolean fused(ComputationGraph graph) {
+        for (Layer l : graph.getLayers()) {
+            Layer inner = l instanceof org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer w ? w.getUnderlying() : l;
+            if (inner.getClass().getEnclosingClass() == FusedLayers.class
+                    || inner instanceof DepthwiseConvolutionLayer d && d.fused() != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Computes every fused chain's folded weights (and every small dense layer's copy) again from the graph's parameters:
      * for a graph whose parameters were replaced after the fusion (a checkpoint restored into it).
      */

@@ -52,6 +52,7 @@ public final class GradCam {
     private final ComputationGraphConfiguration downstreamConf;
     private final List<String> sideInputs;
     private ComputationGraph downstream;
+    private ComputationGraph unfused;
     private long[] probedShape;
 
     private GradCam(ComputationGraph graph, String layer, ComputationGraphConfiguration downstreamConf, List<String> sideInputs) {
@@ -103,6 +104,21 @@ public final class GradCam {
         conf.setVertexInputs(inputs);
         conf.setNetworkInputs(netInputs);
         return new GradCam(graph, layer, conf, sides);
+    }
+
+    /**
+     * The graph whose layer-by-layer activations are read: {@code graph} itself, or, when the trainer fused its frozen
+     * layers for inference ({@code backend.InferenceFusion}: a fused layer's activation is its whole chain's result), an
+     * unfused copy with the same parameters, made once.
+     */
+    private ComputationGraph activationsGraph() {
+        if (!org.leukolab.backend.InferenceFusion.fused(graph)) {
+            return graph;
+        }
+        if (unfused == null) {
+            unfused = org.leukolab.backend.Graphs.copy(graph, graph.params().dataType());
+        }
+        return unfused;
     }
 
     /**
@@ -175,7 +191,7 @@ public final class GradCam {
 
     /** The heat maps of {@code classes[i]} for image {@code i} of {@code input} (NCHW), each {@code [h, w]} of the input, in [0, 1]. */
     public double[][][] maps(INDArray input, int[] classes) {
-        Map<String, INDArray> acts = graph.feedForward(input, false);
+        Map<String, INDArray> acts = activationsGraph().feedForward(input, false);
         INDArray a = acts.get(layer);
         if (a == null || a.rank() != 4) {
             throw new IllegalArgumentException("layer '" + layer + "' has no spatial output (its activations are "

@@ -232,6 +232,22 @@ class InferenceFusionTest {
     }
 
     @Test
+    void layerByLayerActivationsOfAFusedGraphAreNotTheLayersOwn() {
+        // why InferenceFusion.fused exists: a fused convolution's activation is its chain's result (Grad-CAM copies)
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(true);
+        ComputationGraph builtIn = graph.clone();
+        assertTrue(!InferenceFusion.fused(graph));
+        OneDnnLayers.installForInference(graph, images(4, 16));
+        assertTrue(InferenceFusion.fused(graph));
+        INDArray x = images(4, 17);
+        var fused = graph.feedForward(x, false);
+        var own = builtIn.feedForward(x, false);
+        assertTrue(relativeDifference(fused.get("gap"), own.get("gap")) < 1e-5, "the output is the same");
+        assertTrue(relativeDifference(fused.get("c1"), own.get("c1")) > 1e-2, "the convolution's entry is not its own output");
+    }
+
+    @Test
     void aFusedLayerRefusesToTrain() {
         assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
         ComputationGraph graph = blocks(true);

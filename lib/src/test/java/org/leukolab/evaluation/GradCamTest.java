@@ -112,4 +112,33 @@ class GradCamTest {
         }
         assertArrayEquals(maps[1][5], cam.maps(x, new int[] {0, 2})[1][5], 0.0, "the same maps again");
     }
+
+    /**
+     * After the trainer's kernels fused the frozen layers (whose layer-by-layer activations are then not their own), the
+     * maps are those of the unfused network, at an intermediate layer of the frozen part too.
+     */
+    @Test
+    void aGraphWithFusedFrozenLayersGivesTheUnfusedMaps() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.leukolab.backend.OneDnnLayers.available(), "no oneDNN");
+        var b = org.leukolab.models.backbones.Backbones.mobileNetV2(0.35, 32, false);
+        ComputationGraph model = org.leukolab.models.backbones.Transfer.classifier(b,
+                org.leukolab.models.backbones.Head.globalAveragePooling().dense(16).softmax(3),
+                new org.nd4j.linalg.learning.config.Adam(1e-3), 1, org.leukolab.models.backbones.Freeze.all());
+        ComputationGraph plain = model.clone();
+        INDArray x = SeededArrays.uniform(DataType.FLOAT, 7, 2, 3, 32, 32).muli(2).subi(1);
+        INDArray y = org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT, 2, 3);
+        y.putScalar(0, 0, 1f);
+        y.putScalar(1, 2, 1f);
+        var r = org.leukolab.backend.OneDnnLayers.install(model, new org.nd4j.linalg.dataset.DataSet(x, y));
+        assertTrue(org.leukolab.backend.InferenceFusion.fused(model), r.toString());
+        for (String layer : new String[] {"block_3_expand", "block_3_expand_relu", b.featureLayer()}) {
+            double[][][] got = GradCam.of(model, layer).maps(x, new int[] {1, 2});
+            double[][][] want = GradCam.of(plain, layer).maps(x, new int[] {1, 2});
+            for (int i = 0; i < 2; i++) {
+                for (int h = 0; h < 32; h++) {
+                    assertArrayEquals(want[i][h], got[i][h], 1e-3, layer + ", image " + i + ", row " + h);
+                }
+            }
+        }
+    }
 }
