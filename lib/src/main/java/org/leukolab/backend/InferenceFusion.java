@@ -295,19 +295,16 @@ public final class InferenceFusion {
         }
 
         // 4. buffers: a chain's result lives from its convolution to the last reader (through folded paddings)
+        Set<Integer> foldedPaddings = new HashSet<>();
+        padBefore.values().forEach(p -> foldedPaddings.add(p.getVertexIndex()));
         List<int[]> busy = new ArrayList<>(); // per slot: the last step it is read at
         for (Found f : found) {
             int start = pos[f.conv.getVertexIndex()];
             int end = pos[f.end.getVertexIndex()];
             if (!copies.get(f.end.getVertexIndex())) {
                 for (int r : consumers(f.end)) {
-                    LayerVertex pad = null;
-                    for (LayerVertex p : padBefore.values()) {
-                        if (p.getVertexIndex() == r) {
-                            pad = p;
-                        }
-                    }
-                    end = Math.max(end, pad == null ? pos[r] : pos[consumers(pad)[0]]);
+                    // a folded padding hands the result on to its convolution, which reads it later
+                    end = Math.max(end, foldedPaddings.contains(r) ? pos[consumers(vertices[r])[0]] : pos[r]);
                 }
             }
             int slot = -1;
@@ -371,7 +368,7 @@ public final class InferenceFusion {
      */
     public static boolean fused(ComputationGraph graph) {
         for (Layer l : graph.getLayers()) {
-            Layer inner = l instanceof org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer w ? w.getUnderlying() : l;
+            Layer inner = RuntimeLayers.unwrapped(l);
             if (inner.getClass().getEnclosingClass() == FusedLayers.class
                     || inner instanceof DepthwiseConvolutionLayer d && d.fused() != null) {
                 return true;
@@ -386,7 +383,7 @@ public final class InferenceFusion {
      */
     public static void refold(ComputationGraph graph) {
         for (Layer l : graph.getLayers()) {
-            Layer inner = l instanceof org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer w ? w.getUnderlying() : l;
+            Layer inner = RuntimeLayers.unwrapped(l);
             if (inner instanceof FusedLayers.Convolution c) {
                 c.chain().refold();
             } else if (inner instanceof DepthwiseConvolutionLayer d && d.fused() != null) {

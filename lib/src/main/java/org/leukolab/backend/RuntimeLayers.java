@@ -40,7 +40,11 @@ final class RuntimeLayers {
 
     /** The layer a vertex runs, unwrapped from DL4J's frozen (or other) wrapper. */
     static Layer inner(LayerVertex v) {
-        Layer l = v.getLayer();
+        return unwrapped(v.getLayer());
+    }
+
+    /** {@code l} itself, or the layer inside it if it is DL4J's frozen (or other) wrapper. */
+    static Layer unwrapped(Layer l) {
         return l instanceof BaseWrapperLayer w ? w.getUnderlying() : l;
     }
 
