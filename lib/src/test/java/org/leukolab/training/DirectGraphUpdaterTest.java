@@ -1,6 +1,7 @@
 package org.leukolab.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -100,5 +101,23 @@ class DirectGraphUpdaterTest {
         INDArray elsewhere = g.gradient().gradient().dup();
         var other = new org.deeplearning4j.nn.gradient.DefaultGradient(elsewhere);
         assertNotSame(view, DirectGraphUpdater.asOwn(other, view).gradient(), "another array stays external");
+    }
+
+    @Test
+    void adamBlocksUseTheDenormalSafeAdamOnTheSameState() {
+        ComputationGraph g = graph();
+        g.fit(batch(1));
+        DirectGraphUpdater.install(g);
+        int adam = 0;
+        for (var block : g.getUpdater().getUpdaterBlocks()) {
+            if (block.getGradientUpdater() instanceof org.nd4j.linalg.learning.AdamUpdater a) {
+                adam++;
+                assertSame(DenormalSafeAdam.class, a.getClass());
+                INDArray state = block.getUpdaterView();
+                assertEquals(state.data().address() + state.offset() * 4, a.getM().data().address() + a.getM().offset() * 4,
+                        "first moments in the block's state");
+            }
+        }
+        assertTrue(adam > 0);
     }
 }
