@@ -73,6 +73,7 @@ public final class InferenceFusion {
         private final List<Runnable> undo = new ArrayList<>();
         int paddings;
         int smallDense;
+        int eltwise;
 
         void undo() {
             for (int i = undo.size() - 1; i >= 0; i--) {
@@ -83,7 +84,7 @@ public final class InferenceFusion {
         }
 
         boolean any() {
-            return !chains.isEmpty() || smallDense > 0;
+            return !chains.isEmpty() || smallDense > 0 || eltwise > 0;
         }
 
         /** For the log line: "52 convolution chains fused (BN folded; 35 activations; 5 paddings), 3 buffers". */
@@ -94,6 +95,7 @@ public final class InferenceFusion {
             long acts = chains.stream().filter(c -> c.activation != null).count();
             int slots = chains.stream().mapToInt(c -> c.slot).max().orElse(-1) + 1;
             String dense = smallDense == 0 ? "" : "; " + smallDense + " small dense layers in plain Java";
+            dense += eltwise == 0 ? "" : "; " + eltwise + " swish/sigmoid activation layers on oneDNN";
             return chains.size() + " convolution + batch-norm chains fused for inference (" + acts + " activations and "
                     + paddings + " paddings inside the convolution; " + slots + " shared buffers)" + dense;
         }
@@ -342,6 +344,17 @@ public final class InferenceFusion {
                 applied.paddings++;
             }
             applied.chains.add(f.chain);
+        }
+
+        // 6. the activation layers left (outside chains, trainable ones too: they compute their gradient)
+        for (GraphVertex v : vertices) {
+            if (v instanceof LayerVertex lv && lv.getLayerPreProcessor() == null && RuntimeLayers.inner(lv) instanceof ActivationLayer a) {
+                EltwiseActivationLayer e = EltwiseActivationLayer.of(a);
+                if (e != null) {
+                    swap(graph, lv, e, applied);
+                    applied.eltwise++;
+                }
+            }
         }
         return applied;
     }
