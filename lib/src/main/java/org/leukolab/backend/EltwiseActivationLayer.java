@@ -10,22 +10,28 @@ import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSwish;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A swish or sigmoid activation layer computed by oneDNN's element-wise primitives, forward and backward: one pass over
- * the array each way. DL4J's own layer copies its input, then runs ND4J's swish (forward), and for the gradient copies
+ * A swish, sigmoid or ReLU6 activation layer computed by oneDNN's element-wise primitives, forward and backward: one
+ * pass over the array each way. DL4J's own layer copies its input, then runs ND4J's swish (forward), and for the gradient copies
  * the input again and runs several ND4J operations; in EfficientNetB0's fine-tuning step at 96x96 its swish layers took
- * about 13% of the step. Only smooth functions are handled (swish, sigmoid), so that no kink can make oneDNN's gradient
- * differ from ND4J's at a point the float64 check does not probe; other activations, dropout and arrays other than float
- * stay with DL4J's code. Installed with the fusion ({@link InferenceFusion#apply}) and checked with it against float64,
+ * about 13% of the step, MobileNetV2's ReLU6 layers 17% of its step. ReLU6's kinks (0 and 6) use ND4J's convention
+ * for the gradient there (tested at exactly those points); other activations, dropout and arrays other than float stay
+ * with DL4J's code. Installed with the fusion ({@link InferenceFusion#apply}) and checked with it against float64,
  * gradients included.
  */
 final class EltwiseActivationLayer extends ActivationLayer {
     private static final int MAX_PLANS = 8;
+    /**
+     * ReLU6 as oneDNN's {@code clip_v2} on [0, 6], whose gradient passes where {@code 0 < x < 6}, ND4J's convention
+     * ({@code clip}, the fusion's post-op, lets {@code x == 6} through: fine forward, not backward). Tested at 0 and 6.
+     */
+    static final Dnnl.Eltwise RELU6 = new Dnnl.Eltwise(dnnl_eltwise_clip_v2, 0f, 6f, "relu6");
     private final Dnnl.Eltwise kind;
     private final Map<Long, Plan> plans = Dnnl.recentlyUsed(MAX_PLANS);
 
@@ -42,7 +48,9 @@ final class EltwiseActivationLayer extends ActivationLayer {
             return null;
         }
         var f = c.getActivationFn();
-        Dnnl.Eltwise kind = f instanceof ActivationSwish ? Dnnl.Eltwise.SWISH : f instanceof ActivationSigmoid ? Dnnl.Eltwise.SIGMOID : null;
+        Dnnl.Eltwise kind = f instanceof ActivationSwish ? Dnnl.Eltwise.SWISH
+                : f instanceof ActivationSigmoid ? Dnnl.Eltwise.SIGMOID
+                : f instanceof ActivationReLU6 ? RELU6 : null;
         return kind == null ? null : new EltwiseActivationLayer(layer, kind);
     }
 

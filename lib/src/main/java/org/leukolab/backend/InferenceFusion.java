@@ -95,7 +95,7 @@ public final class InferenceFusion {
             long acts = chains.stream().filter(c -> c.activation != null).count();
             int slots = chains.stream().mapToInt(c -> c.slot).max().orElse(-1) + 1;
             String dense = smallDense == 0 ? "" : "; " + smallDense + " small dense layers in plain Java";
-            dense += eltwise == 0 ? "" : "; " + eltwise + " swish/sigmoid activation layers on oneDNN";
+            dense += eltwise == 0 ? "" : "; " + eltwise + " swish/sigmoid/ReLU6 activation layers on oneDNN";
             return chains.size() + " convolution + batch-norm chains fused for inference (" + acts + " activations and "
                     + paddings + " paddings inside the convolution; " + slots + " shared buffers)" + dense;
         }

@@ -27,7 +27,7 @@ class EltwiseActivationLayerTest {
     @Test
     void swishAndSigmoidAsDl4jComputesThem() {
         assumeTrue(OneDnnLayers.available(), "no oneDNN in this ND4J build");
-        for (Activation a : new Activation[] {Activation.SWISH, Activation.SIGMOID}) {
+        for (Activation a : new Activation[] {Activation.SWISH, Activation.SIGMOID, Activation.RELU6}) {
             var dl4j = layer(new ActivationLayer.Builder().activation(a).build());
             var ours = EltwiseActivationLayer.of(dl4j);
             assertNotNull(ours, a.toString());
@@ -47,9 +47,24 @@ class EltwiseActivationLayerTest {
     }
 
     @Test
+    void relu6sKinksFollowNd4jsConvention() {
+        assumeTrue(OneDnnLayers.available(), "no oneDNN in this ND4J build");
+        var dl4j = layer(new ActivationLayer.Builder().activation(Activation.RELU6).build());
+        var ours = EltwiseActivationLayer.of(dl4j);
+        INDArray x = org.nd4j.linalg.factory.Nd4j.createFromArray(new float[] {-1f, -0f, 0f, 1e-30f, 3f, 5.9999995f, 6f, 6.0000005f, 7f})
+                .reshape(1, 9, 1, 1);
+        INDArray eps = org.nd4j.linalg.factory.Nd4j.createFromArray(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9}).reshape(1, 9, 1, 1);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        dl4j.setInput(x.dup(), mgr);
+        ours.setInput(x.dup(), mgr);
+        assertEquals(dl4j.activate(true, mgr), ours.activate(true, mgr), "forward, bit for bit");
+        assertEquals(dl4j.backpropGradient(eps.dup(), mgr).getSecond(), ours.backpropGradient(eps.dup(), mgr).getSecond(),
+                "gradient at and around 0 and 6, bit for bit");
+    }
+
+    @Test
     void leavesOtherActivationsAndDropoutToDl4j() {
-        assertNull(EltwiseActivationLayer.of(layer(new ActivationLayer.Builder().activation(Activation.RELU6).build())),
-                "a kink (ReLU6 at 0 and 6) where oneDNN's gradient convention may differ from ND4J's");
+        assertNull(EltwiseActivationLayer.of(layer(new ActivationLayer.Builder().activation(Activation.TANH).build())));
         assertNull(EltwiseActivationLayer.of(layer(new ActivationLayer.Builder().activation(Activation.SWISH).dropOut(0.5).build())));
     }
 }
