@@ -41,8 +41,8 @@ public final class ChannelScale {
 
     /**
      * {@code out = x * scale[c]} then {@code + shift[c]} (if {@code shift} is not null) for a float32 NCHW {@code x}, on
-     * oneDNN's binary kernels (two passes, each rounded as a float32 product and sum are: the same values as ND4J's two
-     * broadcasts and {@link NchwBatchNorm}'s plain-Java pass, bit for bit). False, writing nothing, where they cannot run.
+     * oneDNN's binary kernel (one pass: the multiplication with the addition as a post-op, each rounded as a float32
+     * product and sum are: the same values as ND4J's two broadcasts and {@link NchwBatchNorm}'s plain-Java pass, bit for bit). False, writing nothing, where they cannot run.
      */
     static boolean affine(INDArray x, float[] scale, float[] shift, INDArray out) {
         if (!OneDnnLayers.available() || x.rank() != 4 || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT
@@ -63,7 +63,7 @@ public final class ChannelScale {
     /** Per-channel multiplication and addition of [1, c, 1, 1] vectors held in buffers of the plan's own. */
     private static final class Affine {
         final Primitive mul;
-        final Primitive add;
+        final Primitive mulAdd;
         final Memory x;
         final Memory out;
         final Memory scale;
@@ -74,7 +74,10 @@ public final class ChannelScale {
         Affine(long[] shape) {
             long[] perChannel = {1, shape[1], 1, 1};
             mul = binary(dnnl_binary_mul, shape, perChannel);
-            add = binary(dnnl_binary_add, shape, perChannel);
+            dnnl_binary_desc_t d = new dnnl_binary_desc_t();
+            Dnnl.check(dnnl_binary_desc_init(d, dnnl_binary_mul, Dnnl.desc(shape, dnnl_nchw), Dnnl.desc(perChannel, dnnl_nchw),
+                    Dnnl.desc(shape, dnnl_nchw)), "describe a per-channel operation on " + Arrays.toString(shape));
+            mulAdd = Dnnl.primitive(d, dnnl_binary_add, Dnnl.desc(perChannel, dnnl_nchw), "a per-channel multiply-add");
             x = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
             out = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
             scaleValues = new org.bytedeco.javacpp.FloatPointer(shape[1]);
@@ -94,10 +97,12 @@ public final class ChannelScale {
 
         synchronized void run(INDArray in, float[] s, float[] t, INDArray result) {
             scaleValues.put(s);
-            mul.execute(DNNL_ARG_SRC_0, x.point(in), DNNL_ARG_SRC_1, scale, DNNL_ARG_DST, out.point(result));
-            if (t != null) {
+            if (t == null) {
+                mul.execute(DNNL_ARG_SRC_0, x.point(in), DNNL_ARG_SRC_1, scale, DNNL_ARG_DST, out.point(result));
+            } else { // one pass: the product rounded to float, then the sum (the values of two passes, tested bit for bit)
                 shiftValues.put(t);
-                add.execute(DNNL_ARG_SRC_0, out, DNNL_ARG_SRC_1, shift, DNNL_ARG_DST, out);
+                mulAdd.execute(DNNL_ARG_SRC_0, x.point(in), DNNL_ARG_SRC_1, scale, Dnnl.binaryPostOpInput(0), shift,
+                        DNNL_ARG_DST, out.point(result));
             }
         }
     }

@@ -178,6 +178,29 @@ final class Dnnl {
         }
     }
 
+    /** The execution argument of the second input of binary post-op number {@code index} (oneDNN's macro, in Java). */
+    static int binaryPostOpInput(int index) {
+        return DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | DNNL_ARG_SRC_1;
+    }
+
+    /** As {@link #primitive(Pointer, Primitive, String)} with one binary post-op ({@code dnnl_binary_add}, ...) on {@code src1}. */
+    static Primitive primitive(Pointer opDesc, int binaryPost, dnnl_memory_desc_t src1, String what) {
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();
+        dnnl_post_ops ops = new dnnl_post_ops();
+        check(dnnl_primitive_attr_create(attr), "create primitive attributes");
+        check(dnnl_post_ops_create(ops), "create post-ops");
+        try {
+            check(dnnl_post_ops_append_binary(ops, binaryPost, src1), "append a binary post-op");
+            check(dnnl_primitive_attr_set_post_ops(attr, ops), "set the post-ops");
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, ENGINE, null), "find an implementation of " + what);
+            return new Primitive(pd, what);
+        } finally {
+            dnnl_post_ops_destroy(ops);
+            dnnl_primitive_attr_destroy(attr);
+        }
+    }
+
     /** A reorder from layout {@code from} to layout {@code to}, or null if they are the same. */
     static Primitive reorder(dnnl_memory_desc_t from, dnnl_memory_desc_t to) {
         if (same(from, to)) {

@@ -126,9 +126,20 @@ class NchwBatchNormTest {
 
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         assertTrue(NchwBatchNorm.scaleShift(x, s, t, out));
-        assertEquals(expected, out, "x * s + t, bit for bit");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.data().asFloat(), out.data().asFloat(), 0f, "x * s + t, bit for bit");
         assertTrue(NchwBatchNorm.scaleShift(x, s, null, out));
-        assertEquals(scaled, out, "x * s without a shift");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(scaled.data().asFloat(), out.data().asFloat(), 0f, "x * s without a shift");
+
+        // a map the size of a network's (vector kernels and their tails), random per-channel values
+        INDArray big = org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, 12, 4, 72, 13, 11).subi(0.5).muli(50);
+        INDArray bs = org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, 13, 72).subi(0.5).muli(3);
+        INDArray bt = org.leukolab.system.SeededArrays.uniform(DataType.FLOAT, 14, 72).subi(0.5).muli(7);
+        INDArray want = Nd4j.createUninitialized(DataType.FLOAT, big.shape());
+        org.nd4j.linalg.factory.Broadcast.mul(big, bs, want, 1);
+        org.nd4j.linalg.factory.Broadcast.add(want, bt, want, 1);
+        INDArray got = Nd4j.createUninitialized(DataType.FLOAT, big.shape());
+        assertTrue(NchwBatchNorm.scaleShift(big, bs.toFloatVector(), bt.toFloatVector(), got));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(want.data().asFloat(), got.data().asFloat(), 0f, "a large map, bit for bit");
 
         INDArray flat = x.reshape(3, 4 * 35).get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4));
