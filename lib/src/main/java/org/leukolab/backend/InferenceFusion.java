@@ -56,6 +56,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * Not thread-safe (nor are DL4J's graphs).
  */
 public final class InferenceFusion {
+    /**
+     * Trainable dense layers with at most this many weights are computed in plain Java ({@link SmallDenseLayer}): every
+     * squeeze-and-excitation layer of EfficientNetB0 (at most 1,152 x 48). Larger ones (a head's 1,280 x 128) stay on
+     * DL4J's BLAS products, which were as fast or faster there (MobileNetV2's head-only step).
+     */
+    static final int SMALL_TRAINABLE_DENSE = 1 << 16;
+
     /** Dense layers with at most this many weights are computed in plain Java ({@link FusedLayers.SmallDense}). */
     static final int SMALL_DENSE = 1 << 18;
 
@@ -74,6 +81,7 @@ public final class InferenceFusion {
         int paddings;
         int smallDense;
         int eltwise;
+        int trainableDense;
 
         void undo() {
             for (int i = undo.size() - 1; i >= 0; i--) {
@@ -84,7 +92,7 @@ public final class InferenceFusion {
         }
 
         boolean any() {
-            return !chains.isEmpty() || smallDense > 0 || eltwise > 0;
+            return !chains.isEmpty() || smallDense > 0 || eltwise > 0 || trainableDense > 0;
         }
 
         /** For the log line: "52 convolution chains fused (BN folded; 35 activations; 5 paddings), 3 buffers". */
@@ -96,6 +104,7 @@ public final class InferenceFusion {
             int slots = chains.stream().mapToInt(c -> c.slot).max().orElse(-1) + 1;
             String dense = smallDense == 0 ? "" : "; " + smallDense + " small dense layers in plain Java";
             dense += eltwise == 0 ? "" : "; " + eltwise + " swish/sigmoid/ReLU6 activation layers on oneDNN";
+            dense += trainableDense == 0 ? "" : "; " + trainableDense + " small trainable dense layers in plain Java";
             return chains.size() + " convolution + batch-norm chains fused for inference (" + acts + " activations and "
                     + paddings + " paddings inside the convolution; " + slots + " shared buffers)" + dense;
         }
@@ -346,13 +355,23 @@ public final class InferenceFusion {
             applied.chains.add(f.chain);
         }
 
-        // 6. the activation layers left (outside chains, trainable ones too: they compute their gradient)
+        // 6. the activation layers left (outside chains, trainable ones too: they compute their gradient), and the small
+        // dense layers left (trainable ones: the frozen ones are FusedLayers.SmallDense by now)
         for (GraphVertex v : vertices) {
-            if (v instanceof LayerVertex lv && lv.getLayerPreProcessor() == null && RuntimeLayers.inner(lv) instanceof ActivationLayer a) {
+            if (!(v instanceof LayerVertex lv) || lv.getLayerPreProcessor() != null) {
+                continue;
+            }
+            if (RuntimeLayers.inner(lv) instanceof ActivationLayer a) {
                 EltwiseActivationLayer e = EltwiseActivationLayer.of(a);
                 if (e != null) {
                     swap(graph, lv, e, applied);
                     applied.eltwise++;
+                }
+            } else if (RuntimeLayers.inner(lv) instanceof org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer d) {
+                SmallDenseLayer s = SmallDenseLayer.of(d, SMALL_TRAINABLE_DENSE);
+                if (s != null) {
+                    swap(graph, lv, s, applied);
+                    applied.trainableDense++;
                 }
             }
         }
