@@ -33,16 +33,23 @@ final class EltwiseActivationLayer extends ActivationLayer {
      */
     static final Dnnl.Eltwise RELU6 = new Dnnl.Eltwise(dnnl_eltwise_clip_v2, 0f, 6f, "relu6");
     private final Dnnl.Eltwise kind;
+    private final float fault;
     private final Map<Long, Plan> plans = Dnnl.recentlyUsed(MAX_PLANS);
 
-    private EltwiseActivationLayer(ActivationLayer original, Dnnl.Eltwise kind) {
+    private EltwiseActivationLayer(ActivationLayer original, Dnnl.Eltwise kind, double fault) {
         super(original.conf(), original.getDataType());
         RuntimeLayers.copyState(original, this);
         this.kind = kind;
+        this.fault = (float) fault;
     }
 
     /** The oneDNN version of {@code layer}, or null if its activation, dropout or data type is not handled. */
     static EltwiseActivationLayer of(ActivationLayer layer) {
+        return of(layer, 1.0);
+    }
+
+    /** As {@link #of(ActivationLayer)}; {@code fault} multiplies the output (1: none; tests plant a wrong kernel with it). */
+    static EltwiseActivationLayer of(ActivationLayer layer, double fault) {
         var c = (org.deeplearning4j.nn.conf.layers.ActivationLayer) layer.conf().getLayer();
         if (layer.getClass() != ActivationLayer.class || c.getIDropout() != null || layer.getDataType() != DataType.FLOAT) {
             return null;
@@ -51,7 +58,7 @@ final class EltwiseActivationLayer extends ActivationLayer {
         Dnnl.Eltwise kind = f instanceof ActivationSwish ? Dnnl.Eltwise.SWISH
                 : f instanceof ActivationSigmoid ? Dnnl.Eltwise.SIGMOID
                 : f instanceof ActivationReLU6 ? RELU6 : null;
-        return kind == null ? null : new EltwiseActivationLayer(layer, kind);
+        return kind == null ? null : new EltwiseActivationLayer(layer, kind, fault);
     }
 
     @Override
@@ -63,7 +70,7 @@ final class EltwiseActivationLayer extends ActivationLayer {
         INDArray x = Dnnl.plain(input) ? input : input.dup('c');
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.shape(), 'c');
         plan(x.length()).forward(x, out);
-        return out;
+        return fault == 1f ? out : out.muli(fault);
     }
 
     @Override

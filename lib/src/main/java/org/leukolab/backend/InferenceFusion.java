@@ -209,8 +209,9 @@ public final class InferenceFusion {
     }
 
     /**
-     * Fuses the chains of {@code graph} (only those inside frozen wrappers if {@code frozenOnly}); {@code fault} multiplies
-     * the folded weights (1: none; tests plant a wrong kernel with it). Returns what was done, with its undo.
+     * Fuses the chains of {@code graph} (only those inside frozen wrappers if {@code frozenOnly}) and puts the activation
+     * and small trainable dense layers left on leukolab's kernels; {@code fault} multiplies the folded weights and those
+     * layers' outputs (1: none; tests plant a wrong kernel with it). Returns what was done, with its undo.
      */
     static Applied apply(ComputationGraph graph, boolean frozenOnly, double fault) {
         Applied applied = new Applied();
@@ -274,6 +275,7 @@ public final class InferenceFusion {
         }
         smallDenseLayers(graph, vertices, frozenOnly, applied);
         if (found.isEmpty()) {
+            otherLayers(graph, vertices, fault, applied);
             return applied;
         }
 
@@ -355,27 +357,34 @@ public final class InferenceFusion {
             applied.chains.add(f.chain);
         }
 
-        // 6. the activation layers left (outside chains, trainable ones too: they compute their gradient), and the small
-        // dense layers left (trainable ones: the frozen ones are FusedLayers.SmallDense by now)
+        otherLayers(graph, vertices, fault, applied);
+        return applied;
+    }
+
+    /**
+     * Step 6 of {@link #apply}: the activation layers left (outside chains, trainable ones too: they compute their gradient)
+     * on {@link EltwiseActivationLayer}, and the small dense layers left (trainable ones: the frozen ones are
+     * {@link FusedLayers.SmallDense} by then) on {@link SmallDenseLayer}.
+     */
+    private static void otherLayers(ComputationGraph graph, GraphVertex[] vertices, double fault, Applied applied) {
         for (GraphVertex v : vertices) {
             if (!(v instanceof LayerVertex lv) || lv.getLayerPreProcessor() != null) {
                 continue;
             }
             if (RuntimeLayers.inner(lv) instanceof ActivationLayer a) {
-                EltwiseActivationLayer e = EltwiseActivationLayer.of(a);
+                EltwiseActivationLayer e = EltwiseActivationLayer.of(a, fault);
                 if (e != null) {
                     swap(graph, lv, e, applied);
                     applied.eltwise++;
                 }
             } else if (RuntimeLayers.inner(lv) instanceof org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer d) {
-                SmallDenseLayer s = SmallDenseLayer.of(d, SMALL_TRAINABLE_DENSE);
+                SmallDenseLayer s = SmallDenseLayer.of(d, SMALL_TRAINABLE_DENSE, fault);
                 if (s != null) {
                     swap(graph, lv, s, applied);
                     applied.trainableDense++;
                 }
             }
         }
-        return applied;
     }
 
     /** Frozen dense layers with few weights, no layer norm and no dropout: computed by {@link FusedLayers.SmallDense}. */

@@ -24,10 +24,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class SmallDenseLayer extends DenseLayer {
     private final int in;
     private final int out;
+    private final float fault;
 
-    private SmallDenseLayer(DenseLayer original) {
+    private SmallDenseLayer(DenseLayer original, double fault) {
         super(original.conf(), original.getDataType());
         RuntimeLayers.copyState(original, this);
+        this.fault = (float) fault;
         var c = (org.deeplearning4j.nn.conf.layers.DenseLayer) original.conf().getLayer();
         this.in = (int) c.getNIn();
         this.out = (int) c.getNOut();
@@ -35,10 +37,15 @@ final class SmallDenseLayer extends DenseLayer {
 
     /** The Java version of {@code layer}, or null if it is not a plain float dense layer of at most {@code maxWeights}. */
     static SmallDenseLayer of(DenseLayer layer, long maxWeights) {
+        return of(layer, maxWeights, 1.0);
+    }
+
+    /** As {@link #of(DenseLayer, long)}; {@code fault} multiplies the products (1: none; tests plant a wrong kernel with it). */
+    static SmallDenseLayer of(DenseLayer layer, long maxWeights, double fault) {
         var c = (org.deeplearning4j.nn.conf.layers.DenseLayer) layer.conf().getLayer();
         boolean plain = layer.getClass() == DenseLayer.class && !layer.hasLayerNorm() && c.getIDropout() == null
                 && c.getWeightNoise() == null && layer.getDataType() == DataType.FLOAT && c.getNIn() * c.getNOut() <= maxWeights;
-        return plain ? new SmallDenseLayer(layer) : null;
+        return plain ? new SmallDenseLayer(layer, fault) : null;
     }
 
     private boolean handles(INDArray x) {
@@ -81,6 +88,11 @@ final class SmallDenseLayer extends DenseLayer {
                 for (int j = 0; j < out; j++) {
                     z[zr + j] += xv * wRows[wi + j];
                 }
+            }
+        }
+        if (fault != 1f) {
+            for (int k = 0; k < z.length; k++) {
+                z[k] *= fault;
             }
         }
         return z;

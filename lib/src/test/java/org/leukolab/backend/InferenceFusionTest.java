@@ -231,6 +231,40 @@ class InferenceFusionTest {
                 ((org.deeplearning4j.nn.layers.FrozenLayer) graph.getLayer("bn1")).getInsideLayer().getClass());
     }
 
+    /** Every layer trainable (nothing to fuse): three activation layers and two small dense layers before the output. */
+    private static ComputationGraph trainableWithDense() {
+        ComputationGraph g = blocks(false, true);
+        return new TransferLearning.GraphBuilder(g)
+                .addLayer("out", new OutputLayer.Builder().nIn(12).nOut(3).activation(Activation.SOFTMAX).build(), "d2")
+                .setOutputs("out").build();
+    }
+
+    @Test
+    void trainableActivationAndDenseLayersTrainAsWithDl4jsAndAFaultyOneIsLeftOut() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = trainableWithDense();
+        ComputationGraph builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, labelled(8, 10));
+        assertTrue(r.fused().contains("3 swish/sigmoid/ReLU6 activation layers on oneDNN"), r.toString());
+        assertTrue(r.fused().contains("2 small trainable dense layers in plain Java"), r.toString());
+        assertSame(EltwiseActivationLayer.class, graph.getLayer("a2").getClass());
+        assertSame(SmallDenseLayer.class, graph.getLayer("d1").getClass());
+        for (int step = 0; step < 3; step++) {
+            DataSet s = labelled(8, 60 + step);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-5, "parameters after 3 steps differ by " + diff);
+
+        ComputationGraph faulty = trainableWithDense();
+        DataType dt = faulty.params().dataType();
+        OneDnnLayers.Report bad = OneDnnLayers.install(faulty, labelled(8, 11), l -> OneDnnLayers.oneDnnHelper(l, dt), 1.02);
+        assertTrue(bad.fused().contains("left out"), bad.toString());
+        assertSame(org.deeplearning4j.nn.layers.ActivationLayer.class, faulty.getLayer("a2").getClass());
+        assertSame(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class, faulty.getLayer("d1").getClass());
+    }
+
     @Test
     void layerByLayerActivationsOfAFusedGraphAreNotTheLayersOwn() {
         // why InferenceFusion.fused exists: a fused convolution's activation is its chain's result (Grad-CAM copies)
