@@ -142,18 +142,7 @@ final class FusedLayers {
             INDArray xs = Dnnl.plain(input) ? input : input.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
             float[] x = new float[n * in];
             xs.data().asNioFloat().position((int) xs.offset()).get(x); // one bulk copy out of native memory
-            float[] z = new float[n * out];
-            for (int r = 0; r < n; r++) { // row by row: the inner loop runs along contiguous weights (vectorised)
-                int zr = r * out;
-                System.arraycopy(bias, 0, z, zr, out);
-                for (int k = 0; k < in; k++) {
-                    float xv = x[r * in + k];
-                    int wk = k * out;
-                    for (int j = 0; j < out; j++) {
-                        z[zr + j] += xv * weights[wk + j];
-                    }
-                }
-            }
+            float[] z = SmallDenseLayer.rowMajorProduct(x, n, in, out, weights, bias);
             INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, org.nd4j.linalg.api.buffer.DataType.FLOAT,
                     new long[] {n, out}, 'c');
             result.data().asNioFloat().position((int) result.offset()).put(z);

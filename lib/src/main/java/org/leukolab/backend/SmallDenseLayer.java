@@ -76,6 +76,20 @@ final class SmallDenseLayer extends DenseLayer {
                 wRows[i * out + j] = wColumns[i + j * in];
             }
         }
+        float[] z = rowMajorProduct(x, n, in, out, wRows, bias);
+        if (fault != 1f) {
+            for (int k = 0; k < z.length; k++) {
+                z[k] *= fault;
+            }
+        }
+        return z;
+    }
+
+    /**
+     * z = x W + b for x [n, in] and W [in, out], both row-major (b may be null); z row-major [n, out]. Row by row, the
+     * inner loop along contiguous weights (vectorised). Shared with the frozen {@link FusedLayers.SmallDense}.
+     */
+    static float[] rowMajorProduct(float[] x, int n, int in, int out, float[] wRows, float[] bias) {
         float[] z = new float[n * out];
         for (int r = 0; r < n; r++) {
             int zr = r * out;
@@ -88,11 +102,6 @@ final class SmallDenseLayer extends DenseLayer {
                 for (int j = 0; j < out; j++) {
                     z[zr + j] += xv * wRows[wi + j];
                 }
-            }
-        }
-        if (fault != 1f) {
-            for (int k = 0; k < z.length; k++) {
-                z[k] *= fault;
             }
         }
         return z;
