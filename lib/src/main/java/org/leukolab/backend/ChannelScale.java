@@ -58,6 +58,14 @@ public final class ChannelScale {
         return true;
     }
 
+    /** oneDNN's description of {@code x * s} for an NCHW {@code x} of {@code shape} and an {@code s} broadcast from {@code sShape}. */
+    private static dnnl_binary_desc_t multiplication(long[] shape, long[] perChannel) {
+        dnnl_binary_desc_t d = new dnnl_binary_desc_t();
+        Dnnl.check(dnnl_binary_desc_init(d, dnnl_binary_mul, Dnnl.desc(shape, dnnl_nchw), Dnnl.desc(perChannel, dnnl_nchw),
+                Dnnl.desc(shape, dnnl_nchw)), "describe a per-channel multiplication on " + Arrays.toString(shape));
+        return d;
+    }
+
     private static final Map<String, Affine> AFFINE = Dnnl.recentlyUsed(MAX_PLANS);
 
     /** Per-channel multiplication and addition of [1, c, 1, 1] vectors held in buffers of the plan's own. */
@@ -73,11 +81,9 @@ public final class ChannelScale {
 
         Affine(long[] shape) {
             long[] perChannel = {1, shape[1], 1, 1};
-            mul = binary(dnnl_binary_mul, shape, perChannel);
-            dnnl_binary_desc_t d = new dnnl_binary_desc_t();
-            Dnnl.check(dnnl_binary_desc_init(d, dnnl_binary_mul, Dnnl.desc(shape, dnnl_nchw), Dnnl.desc(perChannel, dnnl_nchw),
-                    Dnnl.desc(shape, dnnl_nchw)), "describe a per-channel operation on " + Arrays.toString(shape));
-            mulAdd = Dnnl.primitive(d, dnnl_binary_add, Dnnl.desc(perChannel, dnnl_nchw), "a per-channel multiply-add");
+            mul = Dnnl.primitive(multiplication(shape, perChannel), null, "a per-channel multiplication");
+            mulAdd = Dnnl.primitive(multiplication(shape, perChannel), dnnl_binary_add, Dnnl.desc(perChannel, dnnl_nchw),
+                    "a per-channel multiply-add");
             x = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
             out = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
             scaleValues = new org.bytedeco.javacpp.FloatPointer(shape[1]);
@@ -86,13 +92,6 @@ public final class ChannelScale {
             shift = Dnnl.wrapper(Dnnl.desc(perChannel, dnnl_nchw));
             Dnnl.check(dnnl_memory_set_data_handle(scale.memory, scaleValues), "point a memory object at a buffer");
             Dnnl.check(dnnl_memory_set_data_handle(shift.memory, shiftValues), "point a memory object at a buffer");
-        }
-
-        private static Primitive binary(int kind, long[] shape, long[] perChannel) {
-            dnnl_binary_desc_t d = new dnnl_binary_desc_t();
-            Dnnl.check(dnnl_binary_desc_init(d, kind, Dnnl.desc(shape, dnnl_nchw), Dnnl.desc(perChannel, dnnl_nchw),
-                    Dnnl.desc(shape, dnnl_nchw)), "describe a per-channel operation on " + Arrays.toString(shape));
-            return Dnnl.primitive(d, null, "a per-channel operation");
         }
 
         synchronized void run(INDArray in, float[] s, float[] t, INDArray result) {
@@ -115,10 +114,7 @@ public final class ChannelScale {
 
         Plan(long[] shape) {
             long[] scale = {shape[0], shape[1], 1, 1};
-            dnnl_binary_desc_t d = new dnnl_binary_desc_t();
-            Dnnl.check(dnnl_binary_desc_init(d, dnnl_binary_mul, Dnnl.desc(shape, dnnl_nchw), Dnnl.desc(scale, dnnl_nchw),
-                    Dnnl.desc(shape, dnnl_nchw)), "describe a per-channel multiplication of " + Arrays.toString(shape));
-            mul = Dnnl.primitive(d, null, "a per-channel multiplication");
+            mul = Dnnl.primitive(multiplication(shape, scale), null, "a per-channel multiplication");
             src0 = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));
             src1 = Dnnl.wrapper(Dnnl.desc(scale, dnnl_nchw));
             dst = Dnnl.wrapper(Dnnl.desc(shape, dnnl_nchw));

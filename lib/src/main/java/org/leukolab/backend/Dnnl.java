@@ -154,28 +154,8 @@ final class Dnnl {
 
     /** As {@link #primitive(Pointer, Primitive, String)}, with {@code post} (null: none) applied inside the kernel. */
     static Primitive primitive(Pointer opDesc, Primitive hint, Eltwise post, String what) {
-        dnnl_primitive_attr attr = null;
-        dnnl_post_ops ops = null;
-        if (post != null) {
-            attr = new dnnl_primitive_attr();
-            ops = new dnnl_post_ops();
-            check(dnnl_primitive_attr_create(attr), "create primitive attributes");
-            check(dnnl_post_ops_create(ops), "create post-ops");
-            check(dnnl_post_ops_append_eltwise(ops, 1f, post.kind(), post.alpha(), post.beta()),
-                    "append a " + post.name() + " post-op");
-            check(dnnl_primitive_attr_set_post_ops(attr, ops), "set the post-ops");
-        }
-        try {
-            dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, ENGINE, hint == null ? null : hint.pd),
-                    "find an implementation of " + what);
-            return new Primitive(pd, what);
-        } finally {
-            if (post != null) {
-                dnnl_post_ops_destroy(ops);
-                dnnl_primitive_attr_destroy(attr);
-            }
-        }
+        return withPostOps(opDesc, hint, post == null ? null : ops -> check(dnnl_post_ops_append_eltwise(ops, 1f, post.kind(),
+                post.alpha(), post.beta()), "append a " + post.name() + " post-op"), what);
     }
 
     /** The execution argument of the second input of binary post-op number {@code index} (oneDNN's macro, in Java). */
@@ -185,19 +165,33 @@ final class Dnnl {
 
     /** As {@link #primitive(Pointer, Primitive, String)} with one binary post-op ({@code dnnl_binary_add}, ...) on {@code src1}. */
     static Primitive primitive(Pointer opDesc, int binaryPost, dnnl_memory_desc_t src1, String what) {
-        dnnl_primitive_attr attr = new dnnl_primitive_attr();
-        dnnl_post_ops ops = new dnnl_post_ops();
-        check(dnnl_primitive_attr_create(attr), "create primitive attributes");
-        check(dnnl_post_ops_create(ops), "create post-ops");
+        return withPostOps(opDesc, null, ops -> check(dnnl_post_ops_append_binary(ops, binaryPost, src1), "append a binary post-op"), what);
+    }
+
+    /** The primitive for {@code opDesc} with the post-ops {@code append} adds (null: no attributes at all). */
+    private static Primitive withPostOps(Pointer opDesc, Primitive hint, java.util.function.Consumer<dnnl_post_ops> append, String what) {
+        dnnl_primitive_attr attr = null;
+        dnnl_post_ops ops = null;
+        if (append != null) {
+            attr = new dnnl_primitive_attr();
+            ops = new dnnl_post_ops();
+            check(dnnl_primitive_attr_create(attr), "create primitive attributes");
+            check(dnnl_post_ops_create(ops), "create post-ops");
+        }
         try {
-            check(dnnl_post_ops_append_binary(ops, binaryPost, src1), "append a binary post-op");
-            check(dnnl_primitive_attr_set_post_ops(attr, ops), "set the post-ops");
+            if (append != null) {
+                append.accept(ops);
+                check(dnnl_primitive_attr_set_post_ops(attr, ops), "set the post-ops");
+            }
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, ENGINE, null), "find an implementation of " + what);
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, ENGINE, hint == null ? null : hint.pd),
+                    "find an implementation of " + what);
             return new Primitive(pd, what);
         } finally {
-            dnnl_post_ops_destroy(ops);
-            dnnl_primitive_attr_destroy(attr);
+            if (append != null) {
+                dnnl_post_ops_destroy(ops);
+                dnnl_primitive_attr_destroy(attr);
+            }
         }
     }
 

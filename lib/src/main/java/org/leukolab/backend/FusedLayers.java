@@ -140,12 +140,10 @@ final class FusedLayers {
             }
             int n = (int) input.size(0);
             INDArray xs = Dnnl.plain(input) ? input : input.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
-            float[] x = new float[n * in];
-            xs.data().asNioFloat().position((int) xs.offset()).get(x); // one bulk copy out of native memory
-            float[] z = SmallDenseLayer.rowMajorProduct(x, n, in, out, weights, bias);
+            float[] z = SmallDenseLayer.rowMajorProduct(SmallDenseLayer.floats(xs), n, in, out, weights, bias);
             INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, org.nd4j.linalg.api.buffer.DataType.FLOAT,
                     new long[] {n, out}, 'c');
-            result.data().asNioFloat().position((int) result.offset()).put(z);
+            SmallDenseLayer.write(result, z);
             return layerConf().getActivationFn().getActivation(result, false);
         }
 

@@ -57,14 +57,16 @@ final class SmallDenseLayer extends DenseLayer {
         return a != null && a.dataType() == DataType.FLOAT && a.elementWiseStride() == 1 && (a.ordering() == order || a.isVector());
     }
 
-    private static float[] floats(INDArray a) {
+    /** The elements of a contiguous float array, in one bulk copy out of native memory. */
+    static float[] floats(INDArray a) {
         float[] f = new float[(int) a.length()];
         FloatBuffer b = a.data().asNioFloat();
         b.get((int) a.offset(), f, 0, f.length);
         return f;
     }
 
-    private static void write(INDArray a, float[] f) {
+    /** Writes {@code f} into a contiguous float array, in one bulk copy. */
+    static void write(INDArray a, float[] f) {
         a.data().asNioFloat().put((int) a.offset(), f, 0, f.length);
     }
 
