@@ -7,10 +7,26 @@ import java.util.Locale;
  * heap, in memory from the C library's allocator; when they are freed, glibc keeps most of it for later allocations,
  * so the process stays as large as its largest moment. After {@link OneDnnLayers}' check (copies of the network in
  * float32 and float64, gone once it is done) that is about a gigabyte that training does not need: glibc's
- * {@code malloc_trim} returns it. Elsewhere (another C library, no JNA) this does nothing.
+ * {@code malloc_trim} returns it ({@link #trim}). Elsewhere (another C library, no JNA) this does nothing.
+ *
+ * <p>{@link #returnLargeBlocksOnFree} keeps it from piling up in the first place. glibc serves a block of at least its
+ * "mmap threshold" with a mapping of its own, returned to the system on free; but the threshold starts at 128 KiB and
+ * rises (up to 32 MiB) to the size of every such block freed, so once DL4J has freed its first large arrays the later
+ * ones come from the allocator's heap and stay there. DL4J's first training step is where that hurts: its workspaces
+ * are still learning their size, so every activation is allocated and freed separately, and the workspaces are then
+ * allocated on top of what glibc kept. EfficientNetB0 fine-tuning at 224x224 (batch 32): peak resident 3.8 GB with
+ * glibc's default, 2.3 GB with a fixed 1 MiB threshold ({@code docs/speed-depthwise.md}, round 3).
  */
 public final class NativeMemory {
+    /** glibc's {@code M_MMAP_THRESHOLD} parameter of {@code mallopt}. */
+    private static final int M_MMAP_THRESHOLD = -3;
+    /** Blocks of at least this many bytes get their own mapping ({@value}: 1 MiB). */
+    public static final long LARGE_BLOCK = 1L << 20;
+    /** Set to {@code default} to leave glibc's own threshold (to measure what the fixed one changes). */
+    public static final String ENV = "LEUKOLAB_MALLOC";
+
     private static volatile boolean available = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
+    private static volatile Boolean largeBlocks;
 
     private NativeMemory() {}
 
@@ -22,6 +38,36 @@ public final class NativeMemory {
         try {
             return com.sun.jna.Function.getFunction("c", "malloc_trim").invokeInt(new Object[] {0L}) == 1;
         } catch (Throwable e) { // UnsatisfiedLinkError (not glibc), NoClassDefFoundError (no JNA): give up for good
+            available = false;
+            return false;
+        }
+    }
+
+    /**
+     * Fixes glibc's mmap threshold at {@value #LARGE_BLOCK} bytes (once per process; later calls return the first
+     * answer), so that every freed block that large goes back to the system at once. True if it is in force; false where
+     * it cannot be (not glibc, no JNA) or {@value #ENV}{@code =default} asks for glibc's own behaviour.
+     */
+    public static boolean returnLargeBlocksOnFree() {
+        Boolean done = largeBlocks;
+        if (done != null) {
+            return done;
+        }
+        synchronized (NativeMemory.class) {
+            if (largeBlocks == null) {
+                largeBlocks = !"default".equalsIgnoreCase(System.getenv(ENV)) && mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK);
+            }
+            return largeBlocks;
+        }
+    }
+
+    private static boolean mallopt(int parameter, long value) {
+        if (!available) {
+            return false;
+        }
+        try {
+            return com.sun.jna.Function.getFunction("c", "mallopt").invokeInt(new Object[] {parameter, (int) value}) == 1;
+        } catch (Throwable e) { // as in trim
             available = false;
             return false;
         }

@@ -159,6 +159,16 @@ public final class OneDnnLayers {
         return Kernels.allowed() && nativeOneDnn();
     }
 
+    /**
+     * {@link #available()}, after making the C library give large freed blocks back to the system
+     * ({@link NativeMemory#returnLargeBlocksOnFree}): every network trained or used for features comes through here
+     * before its first pass, whichever layers it ends up on.
+     */
+    private static boolean ready() {
+        NativeMemory.returnLargeBlocksOnFree();
+        return available();
+    }
+
     /** Whether the loaded ND4J native library was built with oneDNN (reflection: the CUDA build lacks the class). */
     public static boolean nativeOneDnn() {
         try {
@@ -175,7 +185,7 @@ public final class OneDnnLayers {
      * updated). Returns what was done; when oneDNN is not available the network is left as it is.
      */
     public static Report install(MultiLayerNetwork net, DataSet probe) {
-        if (!available()) {
+        if (!ready()) {
             return unavailable();
         }
         DataType dt = net.params().dataType();
@@ -267,7 +277,7 @@ public final class OneDnnLayers {
      * what was done; when oneDNN is not available the graph is left as it is.
      */
     public static Report install(ComputationGraph graph, DataSet probe) {
-        if (!available()) {
+        if (!ready()) {
             return unavailable();
         }
         DataType dt = graph.params().dataType();
@@ -516,7 +526,7 @@ public final class OneDnnLayers {
 
     /** As {@link #installForInference}; {@code fusionFault} multiplies the fused chains' weights (tests plant a fault). */
     static Report installInference(ComputationGraph graph, INDArray probe, boolean frozenOnly, double fusionFault) {
-        if (!available()) {
+        if (!ready()) {
             return unavailable();
         }
         DataType dt = graph.params().dataType();
@@ -600,7 +610,7 @@ public final class OneDnnLayers {
      * layer on oneDNN, without the check. Returns the layers switched. Training code uses {@link #install}.
      */
     public static List<String> installUnchecked(MultiLayerNetwork net) {
-        if (!available()) {
+        if (!ready()) {
             return List.of();
         }
         fuseRelu(net);
@@ -614,7 +624,7 @@ public final class OneDnnLayers {
      * ones included, without the check. Returns the layers switched. Training code uses {@link #installOnFrozenLayers}.
      */
     public static List<String> installUnchecked(ComputationGraph graph) {
-        if (!available()) {
+        if (!ready()) {
             return List.of();
         }
         DataType dt = graph.params().dataType();
