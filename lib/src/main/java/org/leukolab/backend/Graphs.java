@@ -43,4 +43,15 @@ public final class Graphs {
         out.init(params == g.params() ? params.dup() : params, false);
         return out;
     }
+
+    /**
+     * Frees the parameters of a copy made by {@link #copy} now, not when the garbage collector finds it (EfficientNetV2L's
+     * float64 copy is 0.9 GB of native memory). The copy must not be used after this.
+     */
+    public static void free(ComputationGraph copy) {
+        INDArray params = copy.params();
+        if (params != null && params.closeable()) {
+            params.close();
+        }
+    }
 }

@@ -106,6 +106,16 @@ class InferenceFusionTest {
             double d = relativeDifference(graph.outputSingle(false, xs), builtIn.outputSingle(false, xs));
             assertTrue(d < 1e-5, "batch of " + n + ": fused output differs by " + d + " of its largest value");
         }
+        // five input shapes (the check's, then four batches), one copy of each layer's weights in the kernel's layout
+        int copies = 0;
+        for (var l : graph.getLayers()) {
+            if (l instanceof FusedLayers.Convolution c) {
+                int k = c.chain().oneDnn.keptWeightCopies();
+                assertTrue(k <= 1, l.conf().getLayer().getLayerName() + " keeps " + k + " copies of its weights");
+                copies += k;
+            }
+        }
+        assertTrue(copies > 0, "no fused convolution kept its weights in a blocked layout");
     }
 
     @Test
