@@ -14,8 +14,9 @@ import java.util.Locale;
  * rises (up to 32 MiB) to the size of every such block freed, so once DL4J has freed its first large arrays the later
  * ones come from the allocator's heap and stay there. DL4J's first training step is where that hurts: its workspaces
  * are still learning their size, so every activation is allocated and freed separately, and the workspaces are then
- * allocated on top of what glibc kept. EfficientNetB0 fine-tuning at 224x224 (batch 32): peak resident 3.8 GB with
- * glibc's default, 2.3 GB with a fixed 1 MiB threshold ({@code docs/speed-depthwise.md}, round 3).
+ * allocated on top of what glibc kept. EfficientNetB0 fine-tuning at 224x224 (batch 32): the first step peaked at
+ * 3.8 GB resident with glibc's default and at 2.3 GB with a fixed 1 MiB threshold; the process's peak is now the check's,
+ * 2.7 GB ({@code docs/speed-depthwise.md}, round 3, third changes).
  */
 public final class NativeMemory {
     /** glibc's {@code M_MMAP_THRESHOLD} parameter of {@code mallopt}. */

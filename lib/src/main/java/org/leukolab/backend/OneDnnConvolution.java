@@ -101,7 +101,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
 
     /**
      * An inference-only kernel for {@link InferenceFusion}: {@code post} (null: none) is computed inside the kernel, and
-     * the weights handed to {@link #fusedForward} are taken to be the same array every call (converted once per shape).
+     * the weights handed to {@link #fusedForward} are taken to be the same array every call (converted once per layout).
      */
     OneDnnConvolution(Dnnl.Eltwise post) {
         this.inputGradient = false;
@@ -351,8 +351,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
      * {@code input} after zero padding of {@code zeroPad} = {top, bottom, left, right} rows and columns (a Keras
      * {@code ZeroPadding2D} layer before it, done inside the kernel instead of by a copy), with this kernel's post-op
      * applied; null for anything but NCHW float32. Inference only: {@link InferenceFusion} calls it with its folded
-     * weights, which this kernel converts to its layout once and keeps (one copy per layout, whatever the input shapes). The result is written into
-     * {@code output.apply(shape)} (a contiguous float32 array of that shape).
+     * weights, which this kernel converts to its layout once and keeps (one copy per layout, whatever the input shapes).
+     * The result is written into {@code output.apply(shape)} (a contiguous float32 array of that shape).
      */
     INDArray fusedForward(INDArray input, INDArray weights, INDArray bias, boolean depthwise, int[] kernel, int[] strides,
                           int[] pad, ConvolutionMode convolutionMode, int[] dilation, int[] zeroPad,
