@@ -327,6 +327,15 @@ public final class ResultStore {
         }
     }
 
+    /**
+     * Whether {@code name} is one seed's run of a repeat ({@code Experiment.repeat} records {@code repeat_of} in its facts):
+     * such a run belongs to its repeat's spread, not in a table row of its own.
+     */
+    public boolean isRepeatRun(String name) {
+        JsonObject extras = json(name).getAsJsonObject("extras");
+        return extras != null && extras.has("repeat_of");
+    }
+
     /** The names of the results saved here (without {@code .json}), sorted. */
     public List<String> names() {
         if (!Files.isDirectory(dir)) {

@@ -57,6 +57,20 @@ class ReviewerLabelsTest {
         assertTrue(checked > 40, "committed rows checked: " + checked);
     }
 
+    /** A row shows a single run, its spread comes from the repeat's summary: a row on one seed of a repeat is a wrong label. */
+    @Test
+    void noRowShowsOneSeedOfARepeat() {
+        List<String> wrong = new ArrayList<>();
+        for (Reproduction r : Reviewer.all(ResultStore.Kind.COMMITTED)) {
+            for (Reproduction.Row row : r.rows()) {
+                if (r.store().has(row.result()) && r.store().isRepeatRun(row.result())) {
+                    wrong.add(r.store().dir().getFileName() + "/" + row.result() + " (" + row.experiment() + ", " + row.configuration() + ")");
+                }
+            }
+        }
+        assertTrue(wrong.isEmpty(), "rows showing one seed's run of a repeat: " + wrong);
+    }
+
     @Test
     void everyCommittedResultCarriesLabelsAndASeed() throws IOException {
         List<String> missing = new ArrayList<>();
