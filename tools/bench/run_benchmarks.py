@@ -35,7 +35,10 @@ FULL = {"cnn": [("report002", 128, 32, 10), ("report000", 350, 32, 30)], "warmup
         # report 003's fine-tuning (backbone, size, share unfrozen; 0 = head only on the frozen backbone), batch 32
         "finetune": [("mobilenetv2-0.5", 96, 0.0), ("mobilenetv2-0.5", 96, 0.6), ("mobilenetv2-0.5", 224, 0.6),
                      ("efficientnetb0", 96, 0.6), ("efficientnetb0", 224, 0.6)], "finetune_batch": 32,
-        "finetune_warmup": 2, "finetune_steps": 5,
+        # 10 warm-up steps: DL4J's workspaces learn their sizes over its first steps, which allocate outside them (with
+        # the fixed 1 MiB mmap threshold of backend.NativeMemory, 5-15% slower at 224x224 than later steps); a real epoch
+        # is hundreds of steps (docs/speed-depthwise.md, round 3, third changes)
+        "finetune_warmup": 10, "finetune_steps": 5,
         # report 000's CNN over real images read from the image cache file (EpochBenchmark): images, size, batch
         "epoch": (1280, 350, 32)}
 QUICK = {"cnn": [("report002", 32, 8, 2), ("report000", 64, 8, 2)], "warmup": 1, "rounds": 1, "limit": 40,
