@@ -33,15 +33,7 @@ public final class NativeMemory {
 
     /** Calls glibc's {@code malloc_trim(0)}; true if memory was given back, false if none was or it is not available. */
     public static boolean trim() {
-        if (!available) {
-            return false;
-        }
-        try {
-            return com.sun.jna.Function.getFunction("c", "malloc_trim").invokeInt(new Object[] {0L}) == 1;
-        } catch (Throwable e) { // UnsatisfiedLinkError (not glibc), NoClassDefFoundError (no JNA): give up for good
-            available = false;
-            return false;
-        }
+        return callsOne("malloc_trim", 0L);
     }
 
     /**
@@ -63,12 +55,17 @@ public final class NativeMemory {
     }
 
     private static boolean mallopt(int parameter, long value) {
+        return callsOne("mallopt", parameter, (int) value);
+    }
+
+    /** Calls the C library's {@code function}; true if it returned 1 (both functions' "done"). */
+    private static boolean callsOne(String function, Object... args) {
         if (!available) {
             return false;
         }
         try {
-            return com.sun.jna.Function.getFunction("c", "mallopt").invokeInt(new Object[] {parameter, (int) value}) == 1;
-        } catch (Throwable e) { // as in trim
+            return com.sun.jna.Function.getFunction("c", function).invokeInt(args) == 1;
+        } catch (Throwable e) { // UnsatisfiedLinkError (not glibc), NoClassDefFoundError (no JNA): give up for good
             available = false;
             return false;
         }
