@@ -460,7 +460,6 @@ public final class OneDnnLayers {
 
         public void clear() {
             net.clear();
-            BatchNormLeftovers.drop(net.getLayers());
         }
     }
 
@@ -498,7 +497,6 @@ public final class OneDnnLayers {
 
         public void clear() {
             graph.clearLayersStates();
-            BatchNormLeftovers.drop(graph.getLayers());
         }
     }
 
