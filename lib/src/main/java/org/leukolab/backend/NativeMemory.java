@@ -17,12 +17,22 @@ import java.util.Locale;
  * allocated on top of what glibc kept. EfficientNetB0 fine-tuning at 224x224 (batch 32): the first step peaked at
  * 3.8 GB resident with glibc's default and at 2.3 GB with a fixed 1 MiB threshold; the process's peak is now the check's,
  * 2.7 GB ({@code docs/speed-depthwise.md}, round 3, third changes).
+ *
+ * <p>The threshold alone is not enough when large blocks were freed before it was fixed: glibc then also raised its
+ * "trim threshold" (to twice the mmap threshold, up to 64 MiB), the heap's free top is kept below that, and a later
+ * large block that fits in the top is served from it, not from a mapping of its own, and stays after its free (seen in
+ * CI: a freed 20 MiB block kept resident). So the trim threshold is fixed too, at {@value #TRIM} bytes (glibc's own
+ * ratio), and what the heap already kept is returned once ({@link #trim}).
  */
 public final class NativeMemory {
     /** glibc's {@code M_MMAP_THRESHOLD} parameter of {@code mallopt}. */
     private static final int M_MMAP_THRESHOLD = -3;
+    /** glibc's {@code M_TRIM_THRESHOLD} parameter of {@code mallopt}. */
+    private static final int M_TRIM_THRESHOLD = -1;
     /** Blocks of at least this many bytes get their own mapping ({@value}: 1 MiB). */
     public static final long LARGE_BLOCK = 1L << 20;
+    /** Free memory at the top of the heap beyond this many bytes goes back to the system ({@value}: 2 MiB). */
+    public static final long TRIM = 2 * LARGE_BLOCK;
     /** Set to {@code default} to leave glibc's own threshold (to measure what the fixed one changes). */
     public static final String ENV = "LEUKOLAB_MALLOC";
 
@@ -37,8 +47,9 @@ public final class NativeMemory {
     }
 
     /**
-     * Fixes glibc's mmap threshold at {@value #LARGE_BLOCK} bytes (once per process; later calls return the first
-     * answer), so that every freed block that large goes back to the system at once. True if it is in force; false where
+     * Fixes glibc's mmap threshold at {@value #LARGE_BLOCK} bytes and its trim threshold at {@value #TRIM} bytes, then
+     * trims once (once per process; later calls return the first answer), so that every freed block that large goes
+     * back to the system at once, even after large blocks were freed before this call. True if it is in force; false where
      * it cannot be (not glibc, no JNA) or {@value #ENV}{@code =default} asks for glibc's own behaviour.
      */
     public static boolean returnLargeBlocksOnFree() {
@@ -48,7 +59,12 @@ public final class NativeMemory {
         }
         synchronized (NativeMemory.class) {
             if (largeBlocks == null) {
-                largeBlocks = !"default".equalsIgnoreCase(System.getenv(ENV)) && mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK);
+                largeBlocks = !"default".equalsIgnoreCase(System.getenv(ENV))
+                        && mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
+                        && mallopt(M_TRIM_THRESHOLD, TRIM);
+                if (largeBlocks) {
+                    trim();
+                }
             }
             return largeBlocks;
         }

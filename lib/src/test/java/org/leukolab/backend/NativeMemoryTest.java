@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class NativeMemoryTest {
@@ -49,6 +54,39 @@ class NativeMemoryTest {
         return residentIn(peer, bytes);
     }
 
+    /**
+     * Run in a JVM of its own by {@link #largeBlocksFreedBeforeTheCallDoNotKeepLaterOnes}: frees a 30 MiB block (glibc
+     * then raises its mmap threshold to 30 MiB and its trim threshold to 60 MiB), then a 29 MiB one, which comes from the
+     * heap and stays in its top; only then asks for {@link NativeMemory#returnLargeBlocksOnFree}, and prints what stays
+     * of the 29 MiB block and of a 24 and a 20 MiB block freed after the call, in MiB.
+     */
+    public static void main(String[] args) {
+        keptAfterFree(30 * MIB);
+        long before = keptAfterFree(29 * MIB);
+        boolean inForce = NativeMemory.returnLargeBlocksOnFree();
+        System.out.println(before / MIB + " " + inForce + " " + keptAfterFree(24 * MIB) / MIB + " " + keptAfterFree(20 * MIB) / MIB);
+    }
+
+    /** The four words {@link #main} prints, run in a new JVM with {@code malloc} ({@link NativeMemory#ENV}) set or not. */
+    private static String[] runAlone(String malloc) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), NativeMemoryTest.class.getName()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove(NativeMemory.ENV);
+        if (malloc != null) {
+            builder.environment().put(NativeMemory.ENV, malloc);
+        }
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM did not end");
+        assertEquals(0, process.exitValue(), output);
+        String[] lines = output.split("\\R");
+        String[] words = lines[lines.length - 1].split(" ");
+        assertEquals(4, words.length, output);
+        return words;
+    }
+
     /** Whether the C library is glibc (another one, musl for instance, has no {@code mallopt}). */
     private static boolean glibc() {
         try {
@@ -71,5 +109,22 @@ class NativeMemoryTest {
         keptAfterFree(24 * MIB);
         long kept = keptAfterFree(20 * MIB);
         assertTrue(kept < 6 * MIB, "a freed 20 MiB block should leave the process, kept " + kept / MIB + " MiB");
+    }
+
+    @Test
+    void largeBlocksFreedBeforeTheCallDoNotKeepLaterOnes() throws Exception {
+        assumeTrue(System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux") && glibc(), "glibc only");
+        // What CI met: in a JVM where large blocks were freed before the threshold was fixed, a later 20 MiB block was
+        // served from the heap's kept top and stayed after its free (with the mmap threshold alone: 24 and 20 MiB kept).
+        String[] fixed = runAlone(null);
+        assertTrue(Long.parseLong(fixed[0]) >= 24, "the 29 MiB block freed before the call should stay in the heap (else this"
+                + " test does not set up what it is about): " + String.join(" ", fixed));
+        assertEquals("true", fixed[1]);
+        assertTrue(Long.parseLong(fixed[2]) < 6 && Long.parseLong(fixed[3]) < 6,
+                "24 and 20 MiB blocks freed after the call should leave the process: " + String.join(" ", fixed));
+        // And with glibc's own behaviour the same run keeps them: the check above can fail.
+        String[] glibcDefault = runAlone("default");
+        assertEquals("false", glibcDefault[1]);
+        assertTrue(Long.parseLong(glibcDefault[3]) >= 16, "with glibc's default the 20 MiB block stays: " + String.join(" ", glibcDefault));
     }
 }
