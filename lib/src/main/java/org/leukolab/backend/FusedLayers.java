@@ -30,8 +30,12 @@ final class FusedLayers {
      * {@link InferenceFusion} keeps in its own buffers. It copies it into the network's own memory where the network keeps
      * it (an output of the network, or the input of a layer that is trained).
      */
-    static INDArray handOn(INDArray input, boolean copy, LayerWorkspaceMgr mgr) {
-        return copy || mgr.isScopedOut(ArrayType.ACTIVATIONS) ? mgr.dup(ArrayType.ACTIVATIONS, input) : input;
+    static INDArray handOn(INDArray input, boolean copy, LayerWorkspaceMgr mgr, InferenceFusion.Chain chain) {
+        if (copy || mgr.isScopedOut(ArrayType.ACTIVATIONS)) {
+            // a result the chain left in oneDNN's layout is converted on its way out (only fused convolutions read it as it is)
+            return chain == null ? mgr.dup(ArrayType.ACTIVATIONS, input) : chain.nchw(input, mgr);
+        }
+        return input;
     }
 
     /** A (non-depthwise) convolution computing its chain. */
@@ -63,17 +67,19 @@ final class FusedLayers {
     /** A batch normalisation folded into the convolution before it. */
     static final class FoldedBatchNorm extends BatchNormalization {
         private final boolean copy;
+        private final InferenceFusion.Chain chain;
 
-        FoldedBatchNorm(BatchNormalization original, boolean copy) {
+        FoldedBatchNorm(BatchNormalization original, boolean copy, InferenceFusion.Chain chain) {
             super(original.conf(), original.getDataType());
             RuntimeLayers.copyState(original, this);
             this.copy = copy;
+            this.chain = chain;
         }
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
-            return handOn(input, copy, mgr);
+            return handOn(input, copy, mgr, chain);
         }
 
         @Override
@@ -85,17 +91,19 @@ final class FusedLayers {
     /** An activation computed inside the convolution's kernel. */
     static final class FoldedActivation extends ActivationLayer {
         private final boolean copy;
+        private final InferenceFusion.Chain chain;
 
-        FoldedActivation(ActivationLayer original, boolean copy) {
+        FoldedActivation(ActivationLayer original, boolean copy, InferenceFusion.Chain chain) {
             super(original.conf(), original.getDataType());
             RuntimeLayers.copyState(original, this);
             this.copy = copy;
+            this.chain = chain;
         }
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
-            return handOn(input, copy, mgr);
+            return handOn(input, copy, mgr, chain);
         }
 
         @Override

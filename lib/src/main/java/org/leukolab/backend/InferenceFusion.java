@@ -68,6 +68,16 @@ public final class InferenceFusion {
 
     private InferenceFusion() {}
 
+    /**
+     * Environment variable: {@code nchw} converts every fused convolution's result back to NCHW, also where only fused
+     * convolutions read it (for comparisons); by default such a result stays in oneDNN's layout.
+     */
+    public static final String LAYOUT_ENV = "LEUKOLAB_FUSED_LAYOUT";
+
+    private static boolean keepLayouts() {
+        return !"nchw".equalsIgnoreCase(System.getenv(LAYOUT_ENV));
+    }
+
     /** Whether fusion may run: leukolab's kernels allowed and {@value OneDnnLayers#KERNELS_ENV} not {@code unfused}/{@code dl4j}. */
     static boolean enabled() {
         String k = System.getenv(OneDnnLayers.KERNELS_ENV);
@@ -79,6 +89,8 @@ public final class InferenceFusion {
         final List<Chain> chains = new ArrayList<>();
         private final List<Runnable> undo = new ArrayList<>();
         int paddings;
+        /** Chains whose result stays in oneDNN's layout for the fused convolutions reading it. */
+        int keptLayouts;
         int smallDense;
         int eltwise;
         int trainableDense;
@@ -106,7 +118,8 @@ public final class InferenceFusion {
             dense += eltwise == 0 ? "" : "; " + eltwise + " swish/sigmoid/ReLU6 activation layers on oneDNN";
             dense += trainableDense == 0 ? "" : "; " + trainableDense + " small trainable dense layers in plain Java";
             return chains.size() + " convolution + batch-norm chains fused for inference (" + acts + " activations and "
-                    + paddings + " paddings inside the convolution; " + slots + " shared buffers)" + dense;
+                    + paddings + " paddings inside the convolution; " + slots + " shared buffers; " + keptLayouts
+                    + " handed on in oneDNN's layout)" + dense;
         }
     }
 
@@ -166,15 +179,56 @@ public final class InferenceFusion {
             return ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) conv.conf().getLayer()).hasBias();
         }
 
+        /**
+         * The chain whose result this chain's convolution reads, when that result stays in oneDNN's layout (step 3b of
+         * {@link #apply}: every reader of it is a fused convolution); null otherwise.
+         */
+        Chain from;
+        /** Whether this chain leaves its result in its kernel's layout (every reader is a fused convolution). */
+        boolean keepLayout;
+        private long lastAddress = -1;
+        private long[] lastShape;
+
         INDArray forward(INDArray input) {
             INDArray x = input.dataType() == DataType.FLOAT ? input : input.castTo(DataType.FLOAT);
-            INDArray out = oneDnn.fusedForward(x, weights, bias, depthwise, kernel, strides, pad, mode, dilation, zeroPad,
-                    shape -> buffers.array(slot, shape));
+            var inputLayout = from == null ? null : from.layoutOf(x);
+            INDArray out = oneDnn.fusedForward(x, inputLayout, keepLayout, weights, bias, depthwise, kernel, strides, pad, mode,
+                    dilation, zeroPad, (shape, bytes) -> buffers.array(slot, shape, bytes));
             if (out == null) {
                 throw new IllegalStateException("the fused convolution " + name + " cannot take an input of shape "
                         + Arrays.toString(input.shape()) + " (NCHW float32 expected)");
             }
+            lastAddress = keepLayout ? address(out) : -1;
+            lastShape = out.shape();
             return out;
+        }
+
+        /**
+         * The oneDNN layout {@code array} is in if it is this chain's last result left in its kernel's layout (the same
+         * memory, the same shape); null if it is anything else (an NCHW array: a copy DL4J made, or another array).
+         */
+        org.bytedeco.dnnl.dnnl_memory_desc_t layoutOf(INDArray array) {
+            return keepLayout && lastAddress >= 0 && address(array) == lastAddress && Arrays.equals(array.shape(), lastShape)
+                    ? oneDnn.lastOutputLayout() : null;
+        }
+
+        /**
+         * {@code array} in NCHW: itself, or, if it is this chain's result in the kernel's layout, a converted copy in
+         * {@code mgr}'s activation memory (where a chain's end must copy its result: {@link FusedLayers#handOn}).
+         */
+        INDArray nchw(INDArray array, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr mgr) {
+            var layout = layoutOf(array);
+            if (layout == null) {
+                return mgr.dup(org.deeplearning4j.nn.workspace.ArrayType.ACTIVATIONS, array);
+            }
+            INDArray copy = mgr.createUninitialized(org.deeplearning4j.nn.workspace.ArrayType.ACTIVATIONS, DataType.FLOAT,
+                    array.shape(), 'c');
+            OneDnnConvolution.toNchw(array, layout, copy);
+            return copy;
+        }
+
+        private static long address(INDArray a) {
+            return a.data().address() + a.offset() * a.data().getElementSize();
         }
     }
 
@@ -183,13 +237,19 @@ public final class InferenceFusion {
         private final List<DataBuffer> slots = new ArrayList<>();
 
         INDArray array(int slot, long[] shape) {
+            return array(slot, shape, 0);
+        }
+
+        /** An array of {@code shape} on slot {@code slot}'s buffer, which holds at least {@code bytes} bytes. */
+        INDArray array(int slot, long[] shape, long bytes) {
             while (slots.size() <= slot) {
                 slots.add(null);
             }
-            long n = 1;
+            long elements = 1;
             for (long d : shape) {
-                n *= d;
+                elements *= d;
             }
+            long n = Math.max(elements, (bytes + 3) / 4);
             DataBuffer b = slots.get(slot);
             if (b == null || b.length() < n) {
                 b = Nd4j.createUninitializedDetached(DataType.FLOAT, n).data();
@@ -307,9 +367,36 @@ public final class InferenceFusion {
             }
         }
 
-        // 4. buffers: a chain's result lives from its convolution to the last reader (through folded paddings)
+        // 3b. a chain whose every reader is a fused convolution (directly or through a folded padding) leaves its result
+        //     in its kernel's layout: the reader takes it as it is, two conversions fewer
         Set<Integer> foldedPaddings = new HashSet<>();
         padBefore.values().forEach(p -> foldedPaddings.add(p.getVertexIndex()));
+        if (keepLayouts()) {
+            java.util.Map<Integer, Found> byConv = new java.util.HashMap<>();
+            found.forEach(f -> byConv.put(f.conv.getVertexIndex(), f));
+            for (Found f : found) {
+                int e = f.end.getVertexIndex();
+                int[] readers = consumers(f.end);
+                if (copies.get(e) || readers.length == 0) {
+                    continue;
+                }
+                List<Found> next = new ArrayList<>();
+                for (int r : readers) {
+                    int conv = foldedPaddings.contains(r) ? consumers(vertices[r])[0] : r;
+                    Found g = byConv.get(conv);
+                    if (g != null) {
+                        next.add(g);
+                    }
+                }
+                if (next.size() == readers.length) {
+                    f.chain.keepLayout = true;
+                    next.forEach(g -> g.chain.from = f.chain);
+                    applied.keptLayouts++;
+                }
+            }
+        }
+
+        // 4. buffers: a chain's result lives from its convolution to the last reader (through folded paddings)
         List<int[]> busy = new ArrayList<>(); // per slot: the last step it is read at
         for (Found f : found) {
             int start = pos[f.conv.getVertexIndex()];
@@ -345,9 +432,10 @@ public final class InferenceFusion {
                 swap(graph, f.conv, new FusedLayers.Convolution((ConvolutionLayer) convLayer, f.chain), applied);
             }
             BatchNormalization bnLayer = (BatchNormalization) RuntimeLayers.inner(f.bn);
-            swap(graph, f.bn, new FusedLayers.FoldedBatchNorm(bnLayer, copy && f.act == null), applied);
+            swap(graph, f.bn, new FusedLayers.FoldedBatchNorm(bnLayer, copy && f.act == null, f.chain), applied);
             if (f.act != null) {
-                swap(graph, f.act, new FusedLayers.FoldedActivation((ActivationLayer) RuntimeLayers.inner(f.act), copy), applied);
+                swap(graph, f.act, new FusedLayers.FoldedActivation((ActivationLayer) RuntimeLayers.inner(f.act), copy, f.chain),
+                        applied);
             }
             LayerVertex pad = padBefore.get(f.conv.getVertexIndex());
             if (pad != null) {
@@ -404,7 +492,8 @@ public final class InferenceFusion {
 
     /**
      * Whether {@code graph} runs fused layers. Its per-layer activations ({@code feedForward}) are then not every layer's
-     * own: a fused convolution's entry is its whole chain's result, in a buffer the next pass overwrites. Code that reads
+     * own: a fused convolution's entry is its whole chain's result, in a buffer the next pass overwrites, and where only
+     * fused convolutions read that result it is in oneDNN's blocked layout, not NCHW. Code that reads
      * intermediate activations (Grad-CAM) uses an unfused copy ({@code Graphs.copy}).
      */
     public static boolean fused(ComputationGraph graph) {

@@ -330,6 +330,12 @@ public class OneDnnConvolution implements ConvolutionHelper {
 
     private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                                ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, int[] zeroPad) {
+        return depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format, zeroPad, "", null, false);
+    }
+
+    private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, int[] zeroPad,
+                               String layouts, dnnl_memory_desc_t inputLayout, boolean keepLayout) {
         if (!nchwFloat(input, weights, format)) {
             return null;
         }
@@ -342,8 +348,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
         long m = w[3];
         long[] grouped = {c, m, 1, w[0], w[1]};
         long[] byStrides = {m, 1, w[0] * w[1] * c * m, w[1] * c * m, c * m};
-        return plan("depthwise", x, grouped, byStrides, c * m, bias != null, kernel, strides, pad,
-                convolutionMode, dilation, zeroPad);
+        return plan(layouts + "depthwise", x, grouped, byStrides, c * m, bias != null, kernel, strides, pad,
+                convolutionMode, dilation, zeroPad, inputLayout, keepLayout);
     }
 
     /**
@@ -357,21 +363,62 @@ public class OneDnnConvolution implements ConvolutionHelper {
     INDArray fusedForward(INDArray input, INDArray weights, INDArray bias, boolean depthwise, int[] kernel, int[] strides,
                           int[] pad, ConvolutionMode convolutionMode, int[] dilation, int[] zeroPad,
                           java.util.function.Function<long[], INDArray> output) {
+        return fusedForward(input, null, false, weights, bias, depthwise, kernel, strides, pad, convolutionMode, dilation, zeroPad,
+                (shape, bytes) -> output.apply(shape));
+    }
+
+    /**
+     * As {@link #fusedForward(INDArray, INDArray, INDArray, boolean, int[], int[], int[], ConvolutionMode, int[], int[],
+     * java.util.function.Function)}, with the activations' layouts chosen: {@code inputLayout} non-null says that
+     * {@code input}'s buffer holds the output of another fused convolution in that (oneDNN's blocked) layout, not NCHW;
+     * with {@code keepLayout} the result is left in this kernel's own layout ({@link #lastOutputLayout}) instead of being
+     * converted to NCHW. {@code output} gets the NCHW shape and the bytes the result needs (more than the shape's
+     * elements when the blocked layout pads the channels). Between two fused convolutions this saves two conversions.
+     */
+    INDArray fusedForward(INDArray input, dnnl_memory_desc_t inputLayout, boolean keepLayout, INDArray weights, INDArray bias,
+                          boolean depthwise, int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode,
+                          int[] dilation, int[] zeroPad, java.util.function.BiFunction<long[], Long, INDArray> output) {
         Plan p;
+        String layouts = (inputLayout == null ? "" : "blocked-in ") + (keepLayout ? "blocked-out " : "");
         if (depthwise) {
-            p = depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, CNN2DFormat.NCHW, zeroPad);
+            p = depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, CNN2DFormat.NCHW, zeroPad,
+                    layouts, inputLayout, keepLayout);
         } else if (!nchwFloat(input, weights, CNN2DFormat.NCHW) || weights.size(1) != input.size(1)) {
             p = null;
         } else {
             long[] w = weights.shape();
-            p = plan("conv", input.shape(), w, null, w[0], bias != null, kernel, strides, pad, convolutionMode, dilation, zeroPad);
+            p = plan(layouts + "conv", input.shape(), w, null, w[0], bias != null, kernel, strides, pad, convolutionMode,
+                    dilation, zeroPad, inputLayout, keepLayout);
         }
         if (p == null) {
             return null;
         }
-        INDArray z = output.apply(p.dst);
+        if (inputLayout != null && !Dnnl.same(inputLayout, p.srcF.user.md)) {
+            throw new IllegalStateException("a fused convolution's input came in another layout than its plan was made for");
+        }
+        INDArray z = output.apply(p.dst, dnnl_memory_desc_get_size(p.dstF.user.md));
         p.forward(plain(input), plain(weights), bias == null ? null : plain(bias), z);
+        lastOutputLayout = keepLayout ? p.dstF.user.md : null;
         return z;
+    }
+
+    /** The layout of the last {@link #fusedForward} result left in the kernel's own layout (null: it was NCHW). */
+    private dnnl_memory_desc_t lastOutputLayout;
+
+    dnnl_memory_desc_t lastOutputLayout() {
+        return lastOutputLayout;
+    }
+
+    /**
+     * Converts {@code blocked}, a result this kernel left in layout {@code layout}, into {@code nchw} (a contiguous float32
+     * array of the same NCHW shape).
+     */
+    static void toNchw(INDArray blocked, dnnl_memory_desc_t layout, INDArray nchw) {
+        dnnl_memory_desc_t plain = Dnnl.desc(nchw.shape(), dnnl_nchw);
+        Primitive r = Dnnl.reorder(layout, plain);
+        Memory from = Dnnl.wrapper(layout);
+        Memory to = Dnnl.wrapper(plain);
+        Dnnl.reorder(r, from.point(blocked), to.point(nchw));
     }
 
     /**
@@ -382,6 +429,17 @@ public class OneDnnConvolution implements ConvolutionHelper {
     private Plan plan(String kind, long[] x, long[] wei, long[] weiStrides, long outChannels, boolean hasBias,
                       int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode, int[] dilation,
                       int[] zeroPad) {
+        return plan(kind, x, wei, weiStrides, outChannels, hasBias, kernel, strides, pad, convolutionMode, dilation, zeroPad,
+                null, false);
+    }
+
+    /**
+     * As above; {@code inputLayout} (null: NCHW) is the layout the input arrives in, and {@code keepLayout} leaves the
+     * output in the kernel's layout (both part of {@code kind}, which keys the plan).
+     */
+    private Plan plan(String kind, long[] x, long[] wei, long[] weiStrides, long outChannels, boolean hasBias,
+                      int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode, int[] dilation,
+                      int[] zeroPad, dnnl_memory_desc_t inputLayout, boolean keepLayout) {
         long[] out = new long[2];
         long[] padL = new long[2];
         long[] padR = new long[2];
@@ -417,7 +475,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
             if (p == null) {
                 p = new Plan(x, wei, weiStrides == null ? Dnnl.desc(wei, dnnl_oihw) : Dnnl.desc(wei, weiStrides), outChannels, hasBias, new long[] {strides[0], strides[1]},
                         new long[] {dilation[0] - 1L, dilation[1] - 1L}, padL, padR, out, post, pointwisePlain,
-                        constantWeights ? keptWeights : null);
+                        constantWeights ? keptWeights : null, inputLayout, keepLayout);
                 plans.put(key, p);
             }
             return p;
@@ -458,7 +516,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
 
         Plan(long[] src, long[] wei, dnnl_memory_desc_t userWei, long outChannels, boolean hasBias, long[] strides,
              long[] dilation, long[] padL, long[] padR, long[] out, Dnnl.Eltwise post, boolean pointwisePlain,
-             KeptWeights kept) {
+             KeptWeights kept, dnnl_memory_desc_t inputLayout, boolean keepLayout) {
             this.src = src;
             this.wei = wei;
             this.userWei = userWei;
@@ -476,9 +534,9 @@ public class OneDnnConvolution implements ConvolutionHelper {
                     act(src), any(wei), hasBias ? Dnnl.desc(biasDims, dnnl_x) : null, act(dst), strides, dilation, padL, padR),
                     "describe a convolution " + Arrays.toString(src) + " * " + Arrays.toString(wei));
             fwd = Dnnl.primitive(cd, null, post, post == null ? "a forward convolution" : "a forward convolution with " + post.name());
-            srcF = Port.in(Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
+            srcF = Port.in(inputLayout != null ? inputLayout : Dnnl.desc(src, dnnl_nchw), fwd.md(dnnl_query_src_md), "src");
             weiF = Port.in(userWei, fwd.md(dnnl_query_weights_md), "weights");
-            dstF = Port.out(fwd.md(dnnl_query_dst_md), Dnnl.desc(dst, dnnl_nchw), "dst");
+            dstF = Port.out(fwd.md(dnnl_query_dst_md), keepLayout ? fwd.md(dnnl_query_dst_md) : Dnnl.desc(dst, dnnl_nchw), "dst");
             biasUser = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
             this.kept = kept;
         }

@@ -99,6 +99,8 @@ class InferenceFusionTest {
         OneDnnLayers.Report r = OneDnnLayers.installForInference(graph, x);
         assertTrue(r.fused().startsWith("4 convolution + batch-norm chains fused"), r.toString());
         assertTrue(r.fused().contains("3 activations and 1 paddings"), r.fused());
+        // c1's chain is read only by the depthwise convolution (through the folded padding): handed on in oneDNN's layout
+        assertTrue(r.fused().contains("; 1 handed on in oneDNN's layout"), r.fused());
         assertEquals(FusedLayers.FoldedBatchNorm.class, graph.getLayer("bn1").getClass());
         // other batch sizes after the first (the buffers grow and shrink), and the first again
         for (int n : new int[] {12, 5, 33, 12}) {
@@ -116,6 +118,31 @@ class InferenceFusionTest {
             }
         }
         assertTrue(copies > 0, "no fused convolution kept its weights in a blocked layout");
+    }
+
+    @Test
+    void aResultLeftInOneDnnsLayoutIsConvertedWhereItLeavesTheFusedConvolutions() {
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        ComputationGraph graph = blocks(true);
+        ComputationGraph builtIn = graph.clone();
+        OneDnnLayers.installForInference(graph, images(4, 30));
+        InferenceFusion.Chain c1 = ((FusedLayers.Convolution) graph.getLayer("c1")).chain();
+        assertTrue(c1.keepLayout, "c1's result should stay in the kernel's layout");
+        assertSame(c1, ((DepthwiseConvolutionLayer) graph.getLayer("dw")).fused().from);
+        INDArray x = images(5, 31);
+        INDArray blocked = c1.forward(x);
+        assertTrue(c1.layoutOf(blocked) != null);
+        assertTrue(c1.layoutOf(blocked.dup()) == null, "a copy is not the chain's result");
+        INDArray expected = builtIn.feedForward(x, false).get("a1");
+        INDArray nchw = c1.nchw(blocked, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+        assertTrue(relativeDifference(nchw, expected) < 1e-5, "converted: " + relativeDifference(nchw, expected));
+        // the kernel's layout is not NCHW (8 channels in blocks of 8 or 16): read as NCHW, the values are elsewhere
+        assertTrue(relativeDifference(blocked, expected) > 1e-2, "the kept result should not be NCHW");
+        // and the whole graph still computes DL4J's output, batch after batch
+        for (int n : new int[] {5, 9, 5}) {
+            INDArray xs = images(n, 40 + n);
+            assertTrue(relativeDifference(graph.outputSingle(false, xs), builtIn.outputSingle(false, xs)) < 1e-5);
+        }
     }
 
     @Test
