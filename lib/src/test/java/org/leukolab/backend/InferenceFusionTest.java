@@ -158,6 +158,29 @@ class InferenceFusionTest {
     }
 
     @Test
+    void largerFrozenDenseLayersUseBlasWithTheSameResult() {
+        // squeeze-and-excitation's layers of EfficientNetV2 (1,536 x 64): from 2^16 multiply-adds a call one BLAS product
+        assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
+        var conf = new NeuralNetConfiguration.Builder().seed(5).graphBuilder().addInputs("in")
+                .addLayer("d", new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(256).nOut(64)
+                        .activation(Activation.SIGMOID).build(), "in")
+                .setOutputs("d").build();
+        ComputationGraph graph = new ComputationGraph(conf);
+        graph.init();
+        graph.getLayer("d").getParam("b").assign(SeededArrays.uniform(DataType.FLOAT, 6, 1, 64).subi(0.5));
+        ComputationGraph builtIn = graph.clone();
+        InferenceFusion.Applied applied = InferenceFusion.apply(graph, false);
+        assertEquals(1, applied.smallDense);
+        assertEquals(FusedLayers.SmallDense.class, graph.getLayer("d").getClass());
+        for (int n : new int[] {8, 2}) { // 131,072 multiply-adds (BLAS) and 32,768 (the Java loop)
+            assertTrue((long) n * 256 * 64 >= FusedLayers.SmallDense.BLAS_MULTIPLY_ADDS == (n == 8));
+            INDArray x = SeededArrays.uniform(DataType.FLOAT, 7 + n, n, 256).subi(0.5);
+            double d = relativeDifference(graph.outputSingle(false, x), builtIn.outputSingle(false, x));
+            assertTrue(d < 1e-5, n + " rows: differs by " + d);
+        }
+    }
+
+    @Test
     void parametersRestoredIntoAFusedGraphAreFoldedAgain() {
         assumeTrue(InferenceFusion.enabled(), NO_ONEDNN);
         ComputationGraph graph = blocks(false, true);
