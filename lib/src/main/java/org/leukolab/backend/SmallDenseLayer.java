@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A trainable dense layer with few weights (squeeze-and-excitation's reduce and expand layers, a classifier head's)
@@ -109,9 +110,27 @@ final class SmallDenseLayer extends DenseLayer {
         return z;
     }
 
+    /** Whether a call on {@code n} rows goes to BLAS ({@link FusedLayers.SmallDense#BLAS_MULTIPLY_ADDS}) rather than Java. */
+    private boolean blas(long n) {
+        return n * in * out >= FusedLayers.SmallDense.BLAS_MULTIPLY_ADDS;
+    }
+
     private INDArray preActivation(INDArray x, LayerWorkspaceMgr mgr, ArrayType type) {
         int n = (int) x.size(0);
         INDArray xs = Dnnl.plain(x) && x.ordering() == 'c' ? x : x.dup('c');
+        if (blas(n)) { // the bias in every row, then x W added by one BLAS product (W as DL4J holds it, column-major)
+            INDArray result = mgr.createUninitialized(type, DataType.FLOAT, new long[] {n, out}, 'c');
+            float[] rows = new float[n * out];
+            if (hasBias()) {
+                float[] b = floats(getParam(DefaultParamInitializer.BIAS_KEY));
+                for (int r = 0; r < n; r++) {
+                    System.arraycopy(b, 0, rows, r * out, out);
+                }
+            }
+            write(result, rows);
+            Nd4j.gemm(xs, getParam(DefaultParamInitializer.WEIGHT_KEY), result, false, false, 1.0, 1.0);
+            return fault == 1f ? result : result.muli(fault);
+        }
         float[] z = product(floats(xs), n, floats(getParam(DefaultParamInitializer.WEIGHT_KEY)),
                 hasBias() ? floats(getParam(DefaultParamInitializer.BIAS_KEY)) : null);
         INDArray result = mgr.createUninitialized(type, DataType.FLOAT, new long[] {n, out}, 'c');
@@ -139,6 +158,20 @@ final class SmallDenseLayer extends DenseLayer {
         int n = (int) input.size(0);
         INDArray z = preActivation(input, mgr, ArrayType.ACTIVATIONS); // computed again, as DL4J does
         INDArray deltaArr = layerConf().getActivationFn().backprop(z, epsilon).getFirst();
+        if (blas(n)) { // the products as DL4J's own dense layer makes them (BLAS), the bias gradient in Java
+            INDArray delta = Dnnl.plain(deltaArr) && deltaArr.ordering() == 'c' ? deltaArr : deltaArr.dup('c');
+            INDArray xs = Dnnl.plain(input) && input.ordering() == 'c' ? input : input.dup('c');
+            Nd4j.gemm(xs, delta, wGrad, true, false, 1.0, 0.0);
+            Gradient g = new DefaultGradient();
+            g.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, wGrad);
+            if (bGrad != null) {
+                write(bGrad, columnSums(floats(delta), n));
+                g.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, bGrad);
+            }
+            INDArray epsilonNext = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, new long[] {n, in}, 'c');
+            Nd4j.gemm(delta, getParam(DefaultParamInitializer.WEIGHT_KEY), epsilonNext, false, true, 1.0, 0.0);
+            return new Pair<>(g, epsilonNext);
+        }
         float[] delta = floats(Dnnl.plain(deltaArr) && deltaArr.ordering() == 'c' ? deltaArr : deltaArr.dup('c'));
         INDArray xs = Dnnl.plain(input) && input.ordering() == 'c' ? input : input.dup('c');
         float[] x = floats(xs);
@@ -161,17 +194,22 @@ final class SmallDenseLayer extends DenseLayer {
         Gradient g = new DefaultGradient();
         g.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, wGrad);
         if (bGrad != null) {
-            float[] db = new float[out];
-            for (int r = 0; r < n; r++) {
-                for (int j = 0; j < out; j++) {
-                    db[j] += delta[r * out + j];
-                }
-            }
-            write(bGrad, db);
+            write(bGrad, columnSums(delta, n));
             g.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, bGrad);
         }
         INDArray epsilonNext = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, new long[] {n, in}, 'c');
         write(epsilonNext, eps);
         return new Pair<>(g, epsilonNext);
+    }
+
+    /** The sums over the {@code n} rows of a row-major {@code [n, out]} array. */
+    private float[] columnSums(float[] delta, int n) {
+        float[] db = new float[out];
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < out; j++) {
+                db[j] += delta[r * out + j];
+            }
+        }
+        return db;
     }
 }
