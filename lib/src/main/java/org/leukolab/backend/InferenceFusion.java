@@ -223,7 +223,7 @@ public final class InferenceFusion {
             }
             INDArray copy = mgr.createUninitialized(org.deeplearning4j.nn.workspace.ArrayType.ACTIVATIONS, DataType.FLOAT,
                     array.shape(), 'c');
-            OneDnnConvolution.toNchw(array, layout, copy);
+            oneDnn.toNchw(array, layout, copy);
             return copy;
         }
 

@@ -409,16 +409,32 @@ public class OneDnnConvolution implements ConvolutionHelper {
         return lastOutputLayout;
     }
 
+    /** The conversions {@link #toNchw} made, per output shape (each a reorder and its two memory objects, made once). */
+    private final Map<String, Memory[]> conversions = Dnnl.recentlyUsed(MAX_PLANS);
+    private final Map<String, Primitive> conversionReorders = Dnnl.recentlyUsed(MAX_PLANS);
+
     /**
-     * Converts {@code blocked}, a result this kernel left in layout {@code layout}, into {@code nchw} (a contiguous float32
-     * array of the same NCHW shape).
+     * Converts {@code blocked}, a result this kernel left in layout {@code layout} ({@link #lastOutputLayout}), into
+     * {@code nchw} (a contiguous float32 array of the same NCHW shape).
      */
-    static void toNchw(INDArray blocked, dnnl_memory_desc_t layout, INDArray nchw) {
-        dnnl_memory_desc_t plain = Dnnl.desc(nchw.shape(), dnnl_nchw);
-        Primitive r = Dnnl.reorder(layout, plain);
-        Memory from = Dnnl.wrapper(layout);
-        Memory to = Dnnl.wrapper(plain);
-        Dnnl.reorder(r, from.point(blocked), to.point(nchw));
+    void toNchw(INDArray blocked, dnnl_memory_desc_t layout, INDArray nchw) {
+        if (Dnnl.same(layout, Dnnl.desc(nchw.shape(), dnnl_nchw))) { // the kernel chose NCHW itself: a plain copy
+            nchw.assign(blocked);
+            return;
+        }
+        String key = Arrays.toString(nchw.shape());
+        synchronized (conversions) {
+            Memory[] m = conversions.get(key);
+            Primitive r = conversionReorders.get(key);
+            if (m == null || r == null || !Dnnl.same(m[0].md, layout)) {
+                dnnl_memory_desc_t plain = Dnnl.desc(nchw.shape(), dnnl_nchw);
+                m = new Memory[] {Dnnl.wrapper(layout), Dnnl.wrapper(plain)};
+                r = Dnnl.reorder(layout, plain);
+                conversions.put(key, m);
+                conversionReorders.put(key, r);
+            }
+            Dnnl.reorder(r, m[0].point(blocked), m[1].point(nchw));
+        }
     }
 
     /**

@@ -136,6 +136,8 @@ class InferenceFusionTest {
         INDArray expected = builtIn.feedForward(x, false).get("a1");
         INDArray nchw = c1.nchw(blocked, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
         assertTrue(relativeDifference(nchw, expected) < 1e-5, "converted: " + relativeDifference(nchw, expected));
+        INDArray again = c1.nchw(c1.forward(x), org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+        assertTrue(relativeDifference(again, expected) < 1e-5, "converted again (the kept conversion)");
         // the kernel's layout is not NCHW (8 channels in blocks of 8 or 16): read as NCHW, the values are elsewhere
         assertTrue(relativeDifference(blocked, expected) > 1e-2, "the kept result should not be NCHW");
         // and the whole graph still computes DL4J's output, batch after batch
