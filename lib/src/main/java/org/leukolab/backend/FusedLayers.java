@@ -162,12 +162,7 @@ final class FusedLayers {
             INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, org.nd4j.linalg.api.buffer.DataType.FLOAT,
                     new long[] {n, out}, 'c');
             if ((long) n * in * out >= BLAS_MULTIPLY_ADDS) {
-                float[] rows = new float[n * out]; // the bias in every row, then x W added by BLAS
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(bias, 0, rows, r * out, out);
-                }
-                SmallDenseLayer.write(result, rows);
-                org.nd4j.linalg.factory.Nd4j.gemm(xs, weightArray, result, false, false, 1.0, 1.0);
+                SmallDenseLayer.blasProduct(xs, weightArray, bias, result);
             } else {
                 SmallDenseLayer.write(result, SmallDenseLayer.rowMajorProduct(SmallDenseLayer.floats(xs), n, in, out, weights, bias));
             }

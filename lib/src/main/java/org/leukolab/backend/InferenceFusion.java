@@ -236,10 +236,6 @@ public final class InferenceFusion {
     static final class Buffers {
         private final List<DataBuffer> slots = new ArrayList<>();
 
-        INDArray array(int slot, long[] shape) {
-            return array(slot, shape, 0);
-        }
-
         /** An array of {@code shape} on slot {@code slot}'s buffer, which holds at least {@code bytes} bytes. */
         INDArray array(int slot, long[] shape, long bytes) {
             while (slots.size() <= slot) {

@@ -325,12 +325,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
      */
     private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                                ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
-        return depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format, NO_PAD);
-    }
-
-    private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
-                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, int[] zeroPad) {
-        return depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format, zeroPad, "", null, false);
+        return depthwisePlan(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format, NO_PAD, "", null, false);
     }
 
     private Plan depthwisePlan(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
@@ -358,22 +353,12 @@ public class OneDnnConvolution implements ConvolutionHelper {
      * {@code ZeroPadding2D} layer before it, done inside the kernel instead of by a copy), with this kernel's post-op
      * applied; null for anything but NCHW float32. Inference only: {@link InferenceFusion} calls it with its folded
      * weights, which this kernel converts to its layout once and keeps (one copy per layout, whatever the input shapes).
-     * The result is written into {@code output.apply(shape)} (a contiguous float32 array of that shape).
-     */
-    INDArray fusedForward(INDArray input, INDArray weights, INDArray bias, boolean depthwise, int[] kernel, int[] strides,
-                          int[] pad, ConvolutionMode convolutionMode, int[] dilation, int[] zeroPad,
-                          java.util.function.Function<long[], INDArray> output) {
-        return fusedForward(input, null, false, weights, bias, depthwise, kernel, strides, pad, convolutionMode, dilation, zeroPad,
-                (shape, bytes) -> output.apply(shape));
-    }
-
-    /**
-     * As {@link #fusedForward(INDArray, INDArray, INDArray, boolean, int[], int[], int[], ConvolutionMode, int[], int[],
-     * java.util.function.Function)}, with the activations' layouts chosen: {@code inputLayout} non-null says that
-     * {@code input}'s buffer holds the output of another fused convolution in that (oneDNN's blocked) layout, not NCHW;
-     * with {@code keepLayout} the result is left in this kernel's own layout ({@link #lastOutputLayout}) instead of being
-     * converted to NCHW. {@code output} gets the NCHW shape and the bytes the result needs (more than the shape's
-     * elements when the blocked layout pads the channels). Between two fused convolutions this saves two conversions.
+     * {@code inputLayout} non-null says that {@code input}'s buffer holds the output of another fused convolution in that
+     * (oneDNN's blocked) layout, not NCHW; with {@code keepLayout} the result is left in this kernel's own layout
+     * ({@link #lastOutputLayout}) instead of being converted to NCHW. The result is written into
+     * {@code output.apply(shape, bytes)}: an array of the NCHW shape on a buffer of at least the bytes the result needs
+     * (more than the shape's elements when the blocked layout pads the channels). Between two fused convolutions keeping
+     * the layout saves two conversions.
      */
     INDArray fusedForward(INDArray input, dnnl_memory_desc_t inputLayout, boolean keepLayout, INDArray weights, INDArray bias,
                           boolean depthwise, int[] kernel, int[] strides, int[] pad, ConvolutionMode convolutionMode,

@@ -118,17 +118,10 @@ final class SmallDenseLayer extends DenseLayer {
     private INDArray preActivation(INDArray x, LayerWorkspaceMgr mgr, ArrayType type) {
         int n = (int) x.size(0);
         INDArray xs = Dnnl.plain(x) && x.ordering() == 'c' ? x : x.dup('c');
-        if (blas(n)) { // the bias in every row, then x W added by one BLAS product (W as DL4J holds it, column-major)
+        if (blas(n)) { // W as DL4J holds it, column-major
             INDArray result = mgr.createUninitialized(type, DataType.FLOAT, new long[] {n, out}, 'c');
-            float[] rows = new float[n * out];
-            if (hasBias()) {
-                float[] b = floats(getParam(DefaultParamInitializer.BIAS_KEY));
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(b, 0, rows, r * out, out);
-                }
-            }
-            write(result, rows);
-            Nd4j.gemm(xs, getParam(DefaultParamInitializer.WEIGHT_KEY), result, false, false, 1.0, 1.0);
+            blasProduct(xs, getParam(DefaultParamInitializer.WEIGHT_KEY),
+                    hasBias() ? floats(getParam(DefaultParamInitializer.BIAS_KEY)) : null, result);
             return fault == 1f ? result : result.muli(fault);
         }
         float[] z = product(floats(xs), n, floats(getParam(DefaultParamInitializer.WEIGHT_KEY)),
@@ -200,6 +193,23 @@ final class SmallDenseLayer extends DenseLayer {
         INDArray epsilonNext = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, new long[] {n, in}, 'c');
         write(epsilonNext, eps);
         return new Pair<>(g, epsilonNext);
+    }
+
+    /**
+     * result = x W + b in one BLAS product: the bias (null: none) written into every row of {@code result} ({@code [n,
+     * out]}, contiguous), then x W added. Shared with the frozen {@link FusedLayers.SmallDense}.
+     */
+    static void blasProduct(INDArray x, INDArray w, float[] bias, INDArray result) {
+        int n = (int) result.size(0);
+        int out = (int) result.size(1);
+        float[] rows = new float[n * out];
+        if (bias != null) {
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(bias, 0, rows, r * out, out);
+            }
+        }
+        write(result, rows);
+        Nd4j.gemm(x, w, result, false, false, 1.0, 1.0);
     }
 
     /** The sums over the {@code n} rows of a row-major {@code [n, out]} array. */
