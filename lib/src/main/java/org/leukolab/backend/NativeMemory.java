@@ -22,7 +22,9 @@ import java.util.Locale;
  * "trim threshold" (to twice the mmap threshold, up to 64 MiB), the heap's free top is kept below that, and a later
  * large block that fits in the top is served from it, not from a mapping of its own, and stays after its free (seen in
  * CI: a freed 20 MiB block kept resident). So the trim threshold is fixed too, at {@value #TRIM} bytes (glibc's own
- * ratio), and what the heap already kept is returned once ({@link #trim}).
+ * ratio), and what the heap already kept is returned once ({@link #trim}). One case stays: a large free chunk inside the
+ * heap (freed before the call, with something still allocated above it) is reused by glibc for a later block that fits
+ * and kept after that block's free; only a later {@link #trim} returns it (the inference check calls it when done).
  */
 public final class NativeMemory {
     /** glibc's {@code M_MMAP_THRESHOLD} parameter of {@code mallopt}. */
