@@ -53,6 +53,14 @@ public class OneDnnConvolution implements ConvolutionHelper {
      */
     public static final String POINTWISE_ENV = "LEUKOLAB_POINTWISE_LAYOUT";
     private static final boolean POINTWISE_PLAIN = !"blocked".equalsIgnoreCase(System.getenv(POINTWISE_ENV));
+    /**
+     * Environment variable choosing who computes a depthwise convolution's weight gradient: {@code auto} (the default)
+     * leukolab's Java code ({@link DepthwiseWeightGradient}) where oneDNN has no depthwise kernel for it (kernels wider
+     * than 3: oneDNN falls back to a per-channel GEMM), oneDNN elsewhere; {@code onednn} always oneDNN (for A/B runs);
+     * {@code java} always the Java code (tests).
+     */
+    public static final String DEPTHWISE_GRADIENT_ENV = "LEUKOLAB_DEPTHWISE_GRADIENT";
+    private static final String DEPTHWISE_GRADIENT = System.getenv().getOrDefault(DEPTHWISE_GRADIENT_ENV, "auto").toLowerCase();
     private final boolean pointwisePlain;
     private final boolean inputGradient;
     private final boolean relu;
@@ -195,7 +203,11 @@ public class OneDnnConvolution implements ConvolutionHelper {
             return null;
         }
         INDArray dz = plain(delta);
-        p.backwardWeights(plain(input), dz, weightGradView, bias == null ? null : biasGradView);
+        if (p.javaDepthwiseWeights()) {
+            p.javaGradient().compute(plain(input), dz, weightGradView, bias == null ? null : biasGradView);
+        } else {
+            p.backwardWeights(plain(input), dz, weightGradView, bias == null ? null : biasGradView);
+        }
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
         p.backwardData(plain(weights), dz, dx);
         return dx;
@@ -581,7 +593,35 @@ public class OneDnnConvolution implements ConvolutionHelper {
             dstF.store(z);
         }
 
-        void backwardWeights(INDArray x, INDArray dz, INDArray dw, INDArray db) {
+        /** Whether the Java code computes this (depthwise) convolution's weight gradient ({@link #DEPTHWISE_GRADIENT_ENV}). */
+        Boolean javaWeights;
+
+        boolean javaDepthwiseWeights() {
+            if (javaWeights == null) {
+                boolean dilated = dilation[0] != 0 || dilation[1] != 0;
+                if (wei.length != 5 || wei[2] != 1 || dilated || DEPTHWISE_GRADIENT.equals("onednn")) {
+                    javaWeights = false;
+                } else if (DEPTHWISE_GRADIENT.equals("java")) {
+                    javaWeights = true;
+                } else {
+                    prepareBackwardWeights();
+                    javaWeights = !bwdW.implementation().contains("dw");
+                }
+            }
+            return javaWeights;
+        }
+
+        private DepthwiseWeightGradient javaGradient;
+
+        /** The Java weight gradient of this depthwise convolution, made on first use. */
+        DepthwiseWeightGradient javaGradient() {
+            if (javaGradient == null) {
+                javaGradient = new DepthwiseWeightGradient(src, dst, new int[] {(int) wei[3], (int) wei[4]}, strides, padL);
+            }
+            return javaGradient;
+        }
+
+        private void prepareBackwardWeights() {
             if (bwdW == null) {
                 dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
                 Dnnl.check(dnnl_dilated_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, act(src), any(wei),
@@ -593,6 +633,10 @@ public class OneDnnConvolution implements ConvolutionHelper {
                 diffWei = Port.out(bwdW.md(dnnl_query_diff_weights_md), userWei, "diff_weights");
                 diffBias = hasBias ? Dnnl.wrapper(Dnnl.desc(biasDims, dnnl_x)) : null;
             }
+        }
+
+        void backwardWeights(INDArray x, INDArray dz, INDArray dw, INDArray db) {
+            prepareBackwardWeights();
             Memory s = srcW.load(x);
             Memory g = diffDstW.load(dz);
             Memory k = diffWei.target(dw);
@@ -616,7 +660,9 @@ public class OneDnnConvolution implements ConvolutionHelper {
                 diffSrc = Port.out(bwdD.md(dnnl_query_diff_src_md), Dnnl.desc(src, dnnl_nchw), "diff_src");
             }
             // the output gradient is already in the kernel's layout if the weight-gradient pass converted it just before
-            Memory g = diffDstD == diffDstW && diffDstW != null ? diffDstW.current() : diffDstD.load(dz);
+            // (not when the Java code computed the weight gradient: then nothing converted it)
+            boolean converted = diffDstD == diffDstW && diffDstW != null && !Boolean.TRUE.equals(javaWeights);
+            Memory g = converted ? diffDstW.current() : diffDstD.load(dz);
             Memory k = weiD.load(w);
             Memory d = diffSrc.target(dx);
             bwdD.execute(DNNL_ARG_DIFF_DST, g, DNNL_ARG_WEIGHTS, k, DNNL_ARG_DIFF_SRC, d);
@@ -625,7 +671,8 @@ public class OneDnnConvolution implements ConvolutionHelper {
 
         String describe() {
             return "forward " + fwd.implementation()
-                    + (bwdW == null ? "" : ", weight gradient " + bwdW.implementation())
+                    + (Boolean.TRUE.equals(javaWeights) ? ", weight gradient leukolab-java"
+                            : bwdW == null ? "" : ", weight gradient " + bwdW.implementation())
                     + (bwdD == null ? "" : ", input gradient " + bwdD.implementation());
         }
     }

@@ -279,6 +279,11 @@ class OneDnnLayersTest {
      * one with a tanh and valid padding) between batch norm and 1x1 convolutions.
      */
     private static org.deeplearning4j.nn.graph.ComputationGraph depthwiseGraph() {
+        return depthwiseGraph(3);
+    }
+
+    /** The same graph with {@code k}x{@code k} trainable depthwise kernels (5: EfficientNet's, wider than oneDNN's depthwise gradient takes). */
+    private static org.deeplearning4j.nn.graph.ComputationGraph depthwiseGraph(int k) {
         var relu = org.nd4j.linalg.activations.Activation.RELU;
         var identity = org.nd4j.linalg.activations.Activation.IDENTITY;
         // SGD, not Adam: dw1's bias gradient is zero up to rounding (batch norm follows), and Adam turns rounding-sized
@@ -291,12 +296,12 @@ class OneDnnLayersTest {
                 .addLayer("dw0", new org.deeplearning4j.nn.conf.layers.misc.FrozenLayer(new org.deeplearning4j.nn.conf.layers
                         .DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(1).hasBias(false)
                         .convolutionMode(ConvolutionMode.Same).activation(identity).build()), "stem")
-                .addLayer("dw1", new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(3, 3).stride(2, 2)
+                .addLayer("dw1", new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(k, k).stride(2, 2)
                         .depthMultiplier(2).hasBias(true).convolutionMode(ConvolutionMode.Same).activation(identity).build(), "dw0")
                 .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "dw1")
                 .addLayer("pw", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(10)
                         .activation(relu).build(), "bn")
-                .addLayer("dw2", new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(3, 3)
+                .addLayer("dw2", new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(k, k)
                         .depthMultiplier(1).hasBias(false).convolutionMode(ConvolutionMode.Truncate)
                         .activation(org.nd4j.linalg.activations.Activation.TANH).build(), "pw")
                 .addLayer("gap", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder().build(), "dw2")
@@ -356,6 +361,54 @@ class OneDnnLayersTest {
         assertTrue(r.builtIn().contains("dw1"), "the faulty depthwise kernel must be rejected: " + r);
         assertNull(((DepthwiseConvolutionLayer) graph.getLayer("dw1")).kernel());
         assertTrue(r.onOneDnn().containsAll(List.of("dw0", "dw2")), r.toString());
+    }
+
+    @Test
+    void fiveByFiveDepthwiseGradientsComeFromTheJavaCodeAndTrainLikeDl4jsOwn() {
+        assumeTrue(OneDnnLayers.available(), "the ND4J build on the class path has no oneDNN (or LEUKOLAB_ONEDNN=0)");
+        assumeTrue(!"onednn".equalsIgnoreCase(System.getenv(OneDnnConvolution.DEPTHWISE_GRADIENT_ENV)),
+                OneDnnConvolution.DEPTHWISE_GRADIENT_ENV + "=onednn");
+        var graph = depthwiseGraph(5);
+        var builtIn = graph.clone();
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, batch(8, 13, 3, 11));
+        assertTrue(r.onOneDnn().containsAll(List.of("dw1", "dw2")) && r.builtIn().isEmpty(), r.toString());
+        for (int step = 0; step < 3; step++) {
+            DataSet s = batch(8, 13, 3, 40 + step);
+            graph.fit(s);
+            builtIn.fit(s);
+        }
+        for (String name : List.of("dw1", "dw2")) {
+            String impl = ((DepthwiseConvolutionLayer) graph.getLayer(name)).kernel().implementations();
+            assertTrue(impl.contains("weight gradient leukolab-java"), name + ": " + impl);
+        }
+        double diff = graph.params().sub(builtIn.params()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-4, "parameters after 3 steps differ by " + diff);
+    }
+
+    @Test
+    void aFiveByFiveDepthwiseGradientThatDisagreesIsLeftOut() {
+        DataSet probe = batch(4, 13, 3, 12);
+        var graph = depthwiseGraph(5);
+        OneDnnLayers.Report r = OneDnnLayers.install(graph, probe, l -> {
+            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
+            boolean dw2 = l.conf().getLayer().getLayerName().equals("dw2");
+            return dw2 ? new OneDnnConvolution(true) {
+                @Override
+                public INDArray depthwiseBackward(INDArray input, INDArray weights, INDArray bias, INDArray delta, int[] kernel,
+                                                  int[] strides, int[] pad, INDArray biasGradView, INDArray weightGradView,
+                                                  ConvolutionMode mode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr mgr) {
+                    INDArray dx = super.depthwiseBackward(input, weights, bias, delta, kernel, strides, pad, biasGradView,
+                            weightGradView, mode, dilation, format, mgr);
+                    // one tap's gradient replaced by its neighbour's: the kind of slip an indexing error makes
+                    weightGradView.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)).get(org.nd4j.linalg.indexing.NDArrayIndex.point(0))
+                            .assign(weightGradView.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)).get(org.nd4j.linalg.indexing.NDArrayIndex.point(1)));
+                    return dx;
+                }
+            } : h;
+        });
+        assertTrue(r.builtIn().contains("dw2"), "the faulty depthwise gradient must be rejected: " + r);
+        assertNull(((DepthwiseConvolutionLayer) graph.getLayer("dw2")).kernel());
+        assertTrue(r.onOneDnn().contains("dw1"), r.toString());
     }
 
     /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
