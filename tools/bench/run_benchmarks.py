@@ -40,10 +40,13 @@ FULL = {"cnn": [("report002", 128, 32, 10), ("report000", 350, 32, 30)], "warmup
         # is hundreds of steps (docs/speed-depthwise.md, round 3, third changes)
         "finetune_warmup": 10, "finetune_steps": 5,
         # report 000's CNN over real images read from the image cache file (EpochBenchmark): images, size, batch
-        "epoch": (1280, 350, 32)}
+        "epoch": (1280, 350, 32),
+        # report 003's fine-tuning over real epochs of cached images with augmentation (FineTuneEpochBenchmark):
+        # backbone, size, share unfrozen, images, batch
+        "finetune_epoch": ("efficientnetb0", 96, 0.6, 1280, 32)}
 QUICK = {"cnn": [("report002", 32, 8, 2), ("report000", 64, 8, 2)], "warmup": 1, "rounds": 1, "limit": 40,
          "finetune": [("mobilenetv2-0.5", 32, 0.6)], "finetune_batch": 4, "finetune_warmup": 1, "finetune_steps": 1,
-         "epoch": (64, 64, 8)}
+         "epoch": (64, 64, 8), "finetune_epoch": ("mobilenetv2-0.5", 32, 0.6, 64, 8)}
 
 
 def sh(cmd, env=None):
@@ -150,6 +153,12 @@ def run(quick, threads, java, dataset, dl4j_only=False):
     print(f"  report000 epochs over {images} cached images at {size}x{size}: DL4J ...", flush=True)
     epoch = sh(java_cmd("org.leukolab.bench.EpochBenchmark", [f"folder={folder}", f"images={images}", f"size={size}",
                                                               f"batch={batch}", f"cache={ROOT / 'build/bench-cache'}"], java), env)
+    name, size, unfrozen, images, batch = cfg["finetune_epoch"]
+    print(f"  {name} fine-tuning epochs over {images} cached images at {size}x{size}, augmented: DL4J ...", flush=True)
+    tune_epoch = sh(java_cmd("org.leukolab.bench.FineTuneEpochBenchmark", [
+        f"folder={folder}", f"images={images}", f"size={size}", f"batch={batch}", f"backbone={name}", f"unfrozen={unfrozen}",
+        f"cache={ROOT / 'build/bench-cache'}"], java), env)
+    epoch = {**epoch, "finetune": tune_epoch}
     pargs = [f"folder={folder}", f"limit={cfg['limit']}"]
     print("  data pipeline: leukolab ...", flush=True)
     pj = sh(java_cmd("org.leukolab.bench.PipelineBenchmark", [*pargs, f"threads={threads}"], java), env)
@@ -196,7 +205,19 @@ def epoch_table(e):
         "|---|---|---:|---:|---:|---:|---:|---:|",
         f"| blood-cells TRAIN ({e['classes']} classes), every k-th image | {e['size']}x{e['size']}, {e['batch']} | {e['images']} "
         f"| {e['prepare_img_s']:.1f} | {e['steps_img_s']:.1f} | {e['epoch_img_s']:.1f} | {e['epoch_img_s'] / e['steps_img_s']:.2f} "
-        f"| {e['cores_used']:.2f} of {e['threads']} |"])
+        f"| {e['cores_used']:.2f} of {e['threads']} |"] + ([] if "finetune" not in e else ["", finetune_epoch_table(e["finetune"])]))
+
+
+def finetune_epoch_table(f):
+    """Report 003's fine-tuning over real epochs: cached images, augmentation on, batches and steps apart and together."""
+    return "\n".join([
+        "| report 003 fine-tuning, real epochs (images from the cache file, augmentation on) | input, batch | unfrozen | images "
+        "| batches alone img/s (1 thread, augmented) | steps alone img/s | epoch img/s | epoch / steps | cores used in the epoch |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {f['model']}, blood-cells TRAIN ({f['classes']} classes), every k-th image, {f['augmentation']} "
+        f"| {f['size']}x{f['size']}, {f['batch']} | {f['unfrozen']:.0%} | {f['images']} | {f['prepare_img_s']:.1f} "
+        f"| {f['steps_img_s']:.1f} | {f['epoch_img_s']:.1f} | {f['epoch_img_s'] / f['steps_img_s']:.2f} "
+        f"| {f['cores_used']:.2f} of {f['threads']} |"])
 
 
 def finetune_table(tune):

@@ -98,7 +98,7 @@ public final class EpochBenchmark {
     }
 
     /** Process CPU time and wall time between the ends of the last two epochs: the cores the last epoch used. */
-    private static final class CpuPerEpoch implements org.leukolab.training.Callback {
+    static final class CpuPerEpoch implements org.leukolab.training.Callback {
         private final com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         private long cpu = -1;
