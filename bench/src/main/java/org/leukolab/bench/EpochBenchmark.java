@@ -52,13 +52,7 @@ public final class EpochBenchmark {
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         Path cache = Path.of(a.getOrDefault("cache", "build/bench-cache"));
 
-        ImageIndex index = PipelineBenchmark.everyKth(ImageIndex.scan(folder, "bench"), images);
-        ImageLoader loader = ImageLoader.builder().size(size).cacheDir(cache).storage(ImageLoader.Storage.DISK).progress(false).build();
-        loader.load(index); // decodes and writes the cache (untimed)
-        LoadedImages cached = loader.load(index);
-        if (!cached.onDisk() || !cached.fromCache()) {
-            throw new IllegalStateException("expected the images to be read from the cache file, got: " + cached);
-        }
+        LoadedImages cached = cachedImages(folder, images, size, cache);
         ImageBatches data = ImageBatches.of(cached).scaled(1 / 255.0);
         int n = data.size();
         int classes = data.classes();
@@ -71,22 +65,13 @@ public final class EpochBenchmark {
         double epoch = r.history().doubleColumn("seconds").get(1);
         double firstEpoch = r.history().doubleColumn("seconds").get(0);
 
-        int[][] batches = IntStream.range(0, (n + batch - 1) / batch)
-                .mapToObj(b -> IntStream.range(b * batch, Math.min(n, (b + 1) * batch)).toArray()).toArray(int[][]::new);
         long p0 = System.nanoTime();
-        List<DataSet> prepared = new ArrayList<>(batches.length);
-        for (int[] rows : batches) {
+        List<DataSet> prepared = new ArrayList<>();
+        for (int[] rows : batches(n, batch)) {
             prepared.add(data.batch(rows));
         }
         double prepare = (System.nanoTime() - p0) / 1e9;
-        for (DataSet ds : prepared.subList(0, Math.min(3, prepared.size()))) {
-            net.fit(ds); // warm-up, untimed
-        }
-        long s0 = System.nanoTime();
-        for (DataSet ds : prepared) {
-            net.fit(ds);
-        }
-        double steps = (System.nanoTime() - s0) / 1e9;
+        double steps = stepsAlone(net, prepared);
 
         System.out.println(String.format(Locale.ROOT,
                 "{\"framework\": \"dl4j\", \"model\": \"report000\", \"size\": %d, \"batch\": %d, \"images\": %d, \"classes\": %d, "
@@ -95,6 +80,39 @@ public final class EpochBenchmark {
                         + "\"threads\": %d, \"peak_rss_mb\": %.0f}",
                 size, batch, n, classes, folder.toString().replace("\\", "/").replace("\"", "'"), prepare, n / prepare, steps, n / steps,
                 epoch, n / epoch, firstEpoch, cpu.coresInLastEpoch(), CnnBenchmark.threads(), CnnBenchmark.peakRssBytes() / 1048576.0));
+    }
+
+    /**
+     * Every k-th image of {@code folder} (at most {@code images}) at {@code size}, decoded once into an image cache file
+     * under {@code cache} (untimed) and then read from it image by image.
+     */
+    static LoadedImages cachedImages(Path folder, int images, int size, Path cache) {
+        ImageIndex index = PipelineBenchmark.everyKth(ImageIndex.scan(folder, "bench"), images);
+        ImageLoader loader = ImageLoader.builder().size(size).cacheDir(cache).storage(ImageLoader.Storage.DISK).progress(false).build();
+        loader.load(index); // decodes and writes the cache (untimed)
+        LoadedImages cached = loader.load(index);
+        if (!cached.onDisk() || !cached.fromCache()) {
+            throw new IllegalStateException("expected the images to be read from the cache file, got: " + cached);
+        }
+        return cached;
+    }
+
+    /** The rows of each batch of {@code batch} over {@code n} images, in order. */
+    static int[][] batches(int n, int batch) {
+        return IntStream.range(0, (n + batch - 1) / batch)
+                .mapToObj(b -> IntStream.range(b * batch, Math.min(n, (b + 1) * batch)).toArray()).toArray(int[][]::new);
+    }
+
+    /** Seconds {@code fit} takes over {@code prepared} (already in memory), after three untimed steps. */
+    static double stepsAlone(Network net, List<DataSet> prepared) {
+        for (DataSet ds : prepared.subList(0, Math.min(3, prepared.size()))) {
+            net.fit(ds); // warm-up, untimed
+        }
+        long s0 = System.nanoTime();
+        for (DataSet ds : prepared) {
+            net.fit(ds);
+        }
+        return (System.nanoTime() - s0) / 1e9;
     }
 
     /** Process CPU time and wall time between the ends of the last two epochs: the cores the last epoch used. */

@@ -6,12 +6,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.IntStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.leukolab.augmentation.Augmentations;
 import org.leukolab.augmentation.BatchTransform;
-import org.leukolab.data.ImageIndex;
-import org.leukolab.data.ImageLoader;
 import org.leukolab.data.LoadedImages;
 import org.leukolab.models.Optimizer;
 import org.leukolab.models.backbones.Backbone;
@@ -57,13 +54,7 @@ public final class FineTuneEpochBenchmark {
         double unfrozen = Double.parseDouble(a.getOrDefault("unfrozen", "0.6"));
         Path cache = Path.of(a.getOrDefault("cache", "build/bench-cache"));
 
-        ImageIndex index = PipelineBenchmark.everyKth(ImageIndex.scan(folder, "bench"), images);
-        ImageLoader loader = ImageLoader.builder().size(size).cacheDir(cache).storage(ImageLoader.Storage.DISK).progress(false).build();
-        loader.load(index); // decodes and writes the cache (untimed)
-        LoadedImages cached = loader.load(index);
-        if (!cached.onDisk() || !cached.fromCache()) {
-            throw new IllegalStateException("expected the images to be read from the cache file, got: " + cached);
-        }
+        LoadedImages cached = EpochBenchmark.cachedImages(folder, images, size, cache);
         ImageBatches data = ImageBatches.of(cached);
         int n = data.size();
         int classes = data.classes();
@@ -82,24 +73,15 @@ public final class FineTuneEpochBenchmark {
         double epoch = r.history().doubleColumn("seconds").get(1);
         double firstEpoch = r.history().doubleColumn("seconds").get(0);
 
-        int[][] batches = IntStream.range(0, (n + batch - 1) / batch)
-                .mapToObj(k -> IntStream.range(k * batch, Math.min(n, (k + 1) * batch)).toArray()).toArray(int[][]::new);
         Random random = new Random(42);
         long p0 = System.nanoTime();
-        List<DataSet> prepared = new ArrayList<>(batches.length);
-        for (int[] rows : batches) {
+        List<DataSet> prepared = new ArrayList<>();
+        for (int[] rows : EpochBenchmark.batches(n, batch)) {
             DataSet raw = data.batch(rows);
             prepared.add(transform.apply(raw.getFeatures(), raw.getLabels(), random));
         }
         double prepare = (System.nanoTime() - p0) / 1e9;
-        for (DataSet ds : prepared.subList(0, Math.min(3, prepared.size()))) {
-            net.fit(ds); // warm-up, untimed
-        }
-        long s0 = System.nanoTime();
-        for (DataSet ds : prepared) {
-            net.fit(ds);
-        }
-        double steps = (System.nanoTime() - s0) / 1e9;
+        double steps = EpochBenchmark.stepsAlone(net, prepared);
 
         System.out.println(String.format(Locale.ROOT,
                 "{\"framework\": \"dl4j\", \"model\": \"%s\", \"size\": %d, \"batch\": %d, \"unfrozen\": %.2f, \"freeze\": \"%s\", "

@@ -31,6 +31,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class OneDnnLayersTest {
     private static DataSet batch(int n, int size, int classes, long seed) {
@@ -343,21 +344,7 @@ class OneDnnLayersTest {
     void aDepthwiseKernelThatDisagreesIsLeftOut() {
         DataSet probe = batch(4, 13, 3, 12);
         var graph = depthwiseGraph();
-        OneDnnLayers.Report r = OneDnnLayers.install(graph, probe, l -> {
-            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
-            boolean dw1 = l.conf().getLayer().getLayerName().equals("dw1");
-            return dw1 ? new OneDnnConvolution(true) {
-                @Override
-                public INDArray depthwiseBackward(INDArray input, INDArray weights, INDArray bias, INDArray delta, int[] kernel,
-                                                  int[] strides, int[] pad, INDArray biasGradView, INDArray weightGradView,
-                                                  ConvolutionMode mode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr mgr) {
-                    INDArray dx = super.depthwiseBackward(input, weights, bias, delta, kernel, strides, pad, biasGradView,
-                            weightGradView, mode, dilation, format, mgr);
-                    weightGradView.muli(1.02);
-                    return dx;
-                }
-            } : h;
-        });
+        OneDnnLayers.Report r = installWithFaultyDepthwiseGradient(graph, probe, "dw1", w -> w.muli(1.02));
         assertTrue(r.builtIn().contains("dw1"), "the faulty depthwise kernel must be rejected: " + r);
         assertNull(((DepthwiseConvolutionLayer) graph.getLayer("dw1")).kernel());
         assertTrue(r.onOneDnn().containsAll(List.of("dw0", "dw2")), r.toString());
@@ -389,26 +376,34 @@ class OneDnnLayersTest {
     void aFiveByFiveDepthwiseGradientThatDisagreesIsLeftOut() {
         DataSet probe = batch(4, 13, 3, 12);
         var graph = depthwiseGraph(5);
-        OneDnnLayers.Report r = OneDnnLayers.install(graph, probe, l -> {
-            LayerHelper h = OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
-            boolean dw2 = l.conf().getLayer().getLayerName().equals("dw2");
-            return dw2 ? new OneDnnConvolution(true) {
+        // one tap's gradient replaced by its neighbour's: the kind of slip an indexing error makes
+        OneDnnLayers.Report r = installWithFaultyDepthwiseGradient(graph, probe, "dw2", w -> w.get(NDArrayIndex.point(0))
+                .get(NDArrayIndex.point(0)).assign(w.get(NDArrayIndex.point(0)).get(NDArrayIndex.point(1))));
+        assertTrue(r.builtIn().contains("dw2"), "the faulty depthwise gradient must be rejected: " + r);
+        assertNull(((DepthwiseConvolutionLayer) graph.getLayer("dw2")).kernel());
+        assertTrue(r.onOneDnn().contains("dw1"), r.toString());
+    }
+
+    /** The check with layer {@code layer}'s depthwise weight gradient changed by {@code fault} after it is computed. */
+    private static OneDnnLayers.Report installWithFaultyDepthwiseGradient(org.deeplearning4j.nn.graph.ComputationGraph graph,
+                                                                          DataSet probe, String layer,
+                                                                          java.util.function.Consumer<INDArray> fault) {
+        return OneDnnLayers.install(graph, probe, l -> {
+            if (!l.conf().getLayer().getLayerName().equals(layer)) {
+                return OneDnnLayers.oneDnnHelper(l, DataType.FLOAT);
+            }
+            return new OneDnnConvolution(true) {
                 @Override
                 public INDArray depthwiseBackward(INDArray input, INDArray weights, INDArray bias, INDArray delta, int[] kernel,
                                                   int[] strides, int[] pad, INDArray biasGradView, INDArray weightGradView,
                                                   ConvolutionMode mode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr mgr) {
                     INDArray dx = super.depthwiseBackward(input, weights, bias, delta, kernel, strides, pad, biasGradView,
                             weightGradView, mode, dilation, format, mgr);
-                    // one tap's gradient replaced by its neighbour's: the kind of slip an indexing error makes
-                    weightGradView.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)).get(org.nd4j.linalg.indexing.NDArrayIndex.point(0))
-                            .assign(weightGradView.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)).get(org.nd4j.linalg.indexing.NDArrayIndex.point(1)));
+                    fault.accept(weightGradView);
                     return dx;
                 }
-            } : h;
+            };
         });
-        assertTrue(r.builtIn().contains("dw2"), "the faulty depthwise gradient must be rejected: " + r);
-        assertNull(((DepthwiseConvolutionLayer) graph.getLayer("dw2")).kernel());
-        assertTrue(r.onOneDnn().contains("dw1"), r.toString());
     }
 
     /** A deliberately wrong convolution helper: DL4J's oneDNN one with its weight gradient scaled. */
