@@ -114,7 +114,7 @@ final class DepthwiseWeightGradient {
             }
             weights[i] = (float) t;
         }
-        floats(weightGrad).put(0, weights);
+        SmallDenseLayer.write(weightGrad, weights);
         if (biasGrad != null) {
             float[] bias = new float[outChannels];
             for (int o = 0; o < outChannels; o++) {
@@ -124,7 +124,7 @@ final class DepthwiseWeightGradient {
                 }
                 bias[o] = (float) t;
             }
-            floats(biasGrad).put(0, bias);
+            SmallDenseLayer.write(biasGrad, bias);
         }
     }
 

@@ -57,7 +57,7 @@ public class OneDnnConvolution implements ConvolutionHelper {
      * Environment variable choosing who computes a depthwise convolution's weight gradient: {@code auto} (the default)
      * leukolab's Java code ({@link DepthwiseWeightGradient}) where oneDNN has no depthwise kernel for it (kernels wider
      * than 3: oneDNN falls back to a per-channel GEMM), oneDNN elsewhere; {@code onednn} always oneDNN (for A/B runs);
-     * {@code java} always the Java code (tests).
+     * {@code java} the Java code for every depthwise convolution (for comparisons).
      */
     public static final String DEPTHWISE_GRADIENT_ENV = "LEUKOLAB_DEPTHWISE_GRADIENT";
     private static final String DEPTHWISE_GRADIENT = System.getenv().getOrDefault(DEPTHWISE_GRADIENT_ENV, "auto").toLowerCase();
